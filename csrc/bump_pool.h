@@ -1,0 +1,63 @@
+/* bump_pool.h - a bump (arena) allocator: one offset moves forward through a block of memory.
+ * No per-block free: mark/release frees everything after a mark, reset frees everything. */
+#ifndef BUMP_POOL_H
+#define BUMP_POOL_H
+
+#include "pool_common.h"
+
+typedef struct bump_pool bump_pool;
+
+/* Creation flags. */
+#define BUMP_GROWABLE 1u /* chain a new chunk when a request does not fit */
+#define BUMP_MEASURE 2u  /* no memory: run the same arithmetic on a virtual base to size a pool */
+#define BUMP_POISON 4u   /* fill released memory with BUMP_POISON_BYTE */
+#define BUMP_POISON_BYTE 0xDD
+
+/* Every chunk's first byte is aligned to this, so alignments up to it give the same offsets on
+ * every run (and in measure mode, whose virtual base is 0). */
+#define BUMP_CHUNK_ALIGN 4096u
+/* Growable pools double each new chunk up to this size. */
+#define BUMP_MAX_CHUNK ((size_t)64 * 1024 * 1024)
+
+/* A position to release back to; valid until a reset of its pool. */
+typedef struct bump_mark {
+    const bump_pool *pool;    /* the pool it came from */
+    unsigned long generation; /* the pool's reset count when it was taken */
+    size_t chunk;             /* index of the chunk that was current */
+    size_t used;              /* bytes used in that chunk */
+} bump_mark;
+
+typedef struct bump_stats {
+    size_t capacity;    /* bytes in all chunks (the virtual capacity in measure mode) */
+    size_t used;        /* payload + padding handed out, all chunks */
+    size_t available;   /* bytes left in the current chunk */
+    size_t high_water;  /* largest `used` since create (the size a measure run asks for) */
+    size_t padding;     /* bytes of `used` lost to alignment */
+    size_t chunks;      /* chunks in the chain */
+    size_t allocations; /* live allocations */
+    size_t malloc_calls; /* calls the pool made to malloc (chunks + bookkeeping) */
+} bump_stats;
+
+/* Create and destroy. `align` is the default alignment (power of two, >= sizeof(void *)). */
+int bump_pool_create(bump_pool **out, size_t capacity, size_t align, unsigned flags);
+void bump_pool_destroy(bump_pool *p);
+
+/* Allocate by moving the offset; *out is NULL in measure mode. */
+int bump_pool_alloc(bump_pool *p, size_t size, void **out);
+int bump_pool_alloc_aligned(bump_pool *p, size_t size, size_t align, void **out);
+/* Offset of the last allocation from the start of the pool's (concatenated) chunks. */
+size_t bump_pool_last_offset(const bump_pool *p);
+
+/* Marks and resets. */
+size_t bump_pool_available(const bump_pool *p);
+bump_mark bump_pool_mark(const bump_pool *p);
+int bump_pool_release(bump_pool *p, bump_mark mark);
+void bump_pool_reset(bump_pool *p);
+
+/* Inspection: stats, the byte at an offset's address, a walker and a checker. */
+void bump_pool_stats(const bump_pool *p, bump_stats *s);
+unsigned char *bump_pool_address(const bump_pool *p, size_t offset);
+void bump_pool_walk(const bump_pool *p, pool_walker fn, void *user);
+const char *bump_pool_check(const bump_pool *p); /* NULL when sound */
+
+#endif

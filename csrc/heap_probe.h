@@ -1,0 +1,26 @@
+/* heap_probe.h - read-only looks at the C library's own heap, for lesson 01.
+ * Nothing here allocates; it reports what libc already did. */
+#ifndef HEAP_PROBE_H
+#define HEAP_PROBE_H
+
+#include <stddef.h>
+
+/* The alignment malloc guarantees for every block: that of max_align_t. */
+size_t heap_guaranteed_alignment(void);
+
+/* 1 when the C library is glibc, whose chunk layout heap_chunk_size_field decodes. */
+int heap_is_glibc(void);
+
+/* Bytes the caller may really use in a block from malloc (>= requested); 0 when unknown. */
+size_t heap_usable_size(void *block);
+
+/* The size word glibc keeps just before a block (chunk size | flag bits); 0 off glibc. */
+size_t heap_chunk_size_field(const void *block);
+
+/* n * size as C computes it for size_t: wrapped modulo SIZE_MAX + 1, as an unchecked caller gets. */
+size_t heap_product_unchecked(size_t n, size_t size);
+
+/* n * size, or POOL_EOVERFLOW when it would wrap (the check every caller should make). */
+int heap_product_checked(size_t n, size_t size, size_t *out);
+
+#endif

@@ -1,0 +1,171 @@
+"""The cffi builder: the only place that knows the C declarations of csrc/."""
+
+from pathlib import Path
+
+from cffi import FFI
+
+ROOT = Path(__file__).resolve().parents[2]
+CSRC = ROOT / "csrc"
+SOURCES = [
+    "pool_common.c",
+    "heap_probe.c",
+    "bump_pool.c",
+    "fixed_pool.c",
+    "embedded_pool.c",
+    "bench.c",
+    "naive/naive_pools.c",
+]
+# The flags the course promises; warnings in our C fail the build.
+C_FLAGS = ["-std=c11", "-Wall", "-Wextra", "-Werror", "-Wno-unused-parameter"]
+
+CDEF = """
+void *malloc(size_t size);
+void *calloc(size_t n, size_t size);
+void *realloc(void *block, size_t size);
+void free(void *block);
+void *memset(void *s, int c, size_t n);
+
+typedef enum pool_error {
+    POOL_OK, POOL_ENOMEM, POOL_EINVAL, POOL_EOVERFLOW, POOL_EALIGN, POOL_EDOUBLEFREE,
+    POOL_EFOREIGN, POOL_ESTALE, POOL_ELOCKED, POOL_ENOTLOCKED
+} pool_error;
+typedef enum pool_region_kind {
+    POOL_REGION_HEADER, POOL_REGION_PAYLOAD, POOL_REGION_PADDING, POOL_REGION_FREE,
+    POOL_REGION_TABLE, POOL_REGION_UNTOUCHED, POOL_REGION_OTHER
+} pool_region_kind;
+typedef void (*pool_walker)(size_t offset, size_t size, int kind, long owner, void *user);
+const char *pool_error_name(int code);
+extern "Python" void mp_collect_region(size_t, size_t, int, long, void *);
+
+int heap_is_glibc(void);
+size_t heap_guaranteed_alignment(void);
+size_t heap_usable_size(void *block);
+size_t heap_chunk_size_field(const void *block);
+size_t heap_product_unchecked(size_t n, size_t size);
+int heap_product_checked(size_t n, size_t size, size_t *out);
+
+typedef struct bump_pool bump_pool;
+#define BUMP_GROWABLE ...
+#define BUMP_MEASURE ...
+#define BUMP_POISON ...
+#define BUMP_POISON_BYTE ...
+#define BUMP_CHUNK_ALIGN ...
+typedef struct bump_mark {
+    const bump_pool *pool; unsigned long generation; size_t chunk; size_t used;
+} bump_mark;
+typedef struct bump_stats {
+    size_t capacity, used, available, high_water, padding, chunks, allocations, malloc_calls;
+} bump_stats;
+int bump_pool_create(bump_pool **out, size_t capacity, size_t align, unsigned flags);
+void bump_pool_destroy(bump_pool *p);
+int bump_pool_alloc(bump_pool *p, size_t size, void **out);
+int bump_pool_alloc_aligned(bump_pool *p, size_t size, size_t align, void **out);
+size_t bump_pool_last_offset(const bump_pool *p);
+size_t bump_pool_available(const bump_pool *p);
+bump_mark bump_pool_mark(const bump_pool *p);
+int bump_pool_release(bump_pool *p, bump_mark mark);
+void bump_pool_reset(bump_pool *p);
+void bump_pool_stats(const bump_pool *p, bump_stats *s);
+unsigned char *bump_pool_address(const bump_pool *p, size_t offset);
+void bump_pool_walk(const bump_pool *p, pool_walker fn, void *user);
+const char *bump_pool_check(const bump_pool *p);
+
+typedef struct fixed_pool fixed_pool;
+typedef struct fixed_stats {
+    size_t block_size, stride, count, used, free, high_water, failed;
+} fixed_stats;
+int fixed_pool_create(fixed_pool **out, size_t block_size, size_t count, size_t align);
+size_t fixed_pool_buffer_size(size_t block_size, size_t count, size_t align);
+int fixed_pool_create_in(fixed_pool **out, void *buffer, size_t buffer_size, size_t block_size,
+                         size_t count, size_t align);
+void fixed_pool_destroy(fixed_pool *p);
+int fixed_pool_alloc(fixed_pool *p, void **out);
+int fixed_pool_free(fixed_pool *p, void *block);
+void fixed_pool_stats(const fixed_pool *p, fixed_stats *s);
+unsigned char *fixed_pool_base(const fixed_pool *p);
+int fixed_pool_free_next(const fixed_pool *p, size_t index, long *next);
+void fixed_pool_walk(const fixed_pool *p, pool_walker fn, void *user);
+const char *fixed_pool_check(const fixed_pool *p);
+
+typedef struct embedded_pool embedded_pool;
+#define EMBEDDED_POOL_CAPACITY ...
+#define EMBEDDED_POOL_SLOTS ...
+#define EMBEDDED_POOL_ALIGN ...
+#define EMB_ZERO_ON_FREE ...
+typedef struct emb_handle { unsigned slot; unsigned generation; } emb_handle;
+typedef struct emb_hooks { void (*enter)(void *ctx); void (*exit)(void *ctx); void *ctx; } emb_hooks;
+typedef struct emb_stats {
+    size_t capacity, table_bytes, used, free_bytes, largest_gap, live, slots, compactions,
+           bytes_moved, last_steps;
+} emb_stats;
+extern "Python" void mp_section_enter(void *);
+extern "Python" void mp_section_exit(void *);
+int embedded_pool_create_static(embedded_pool **out, size_t slots, unsigned flags);
+int embedded_pool_create_in(embedded_pool **out, void *buffer, size_t size, size_t slots,
+                            unsigned flags);
+void embedded_pool_set_hooks(embedded_pool *p, const emb_hooks *hooks);
+int embedded_pool_alloc(embedded_pool *p, size_t size, emb_handle *out);
+int embedded_pool_realloc(embedded_pool *p, emb_handle h, size_t size);
+int embedded_pool_free(embedded_pool *p, emb_handle h);
+int embedded_pool_compact(embedded_pool *p);
+int embedded_pool_lock(embedded_pool *p, emb_handle h, void **out);
+int embedded_pool_unlock(embedded_pool *p, emb_handle h);
+int embedded_pool_offset(const embedded_pool *p, emb_handle h, size_t *offset, size_t *size);
+unsigned char *embedded_pool_base(const embedded_pool *p);
+void embedded_pool_stats(const embedded_pool *p, emb_stats *s);
+void embedded_pool_walk(const embedded_pool *p, pool_walker fn, void *user);
+const char *embedded_pool_check(const embedded_pool *p);
+
+double bench_malloc_pairs(size_t size, size_t live, size_t pairs, size_t repeats);
+double bench_fixed_pairs(size_t size, size_t live, size_t pairs, size_t repeats);
+double bench_embedded_pairs(size_t size, size_t live, size_t pairs, size_t repeats);
+double bench_malloc_allocs(size_t size, size_t count, size_t repeats);
+double bench_bump_allocs(size_t size, size_t count, size_t repeats);
+double bench_fixed_create_lazy(size_t size, size_t count, size_t repeats);
+double bench_fixed_create_eager(size_t size, size_t count, size_t repeats);
+
+typedef struct naive_bump { unsigned char *start; unsigned char *end; unsigned char *top; } naive_bump;
+void naive_bump_init(naive_bump *b, void *memory, size_t size);
+void *naive_bump_alloc(naive_bump *b, size_t size);
+typedef struct naive_fixed {
+    unsigned char *blocks; size_t stride; size_t count; void *free_head; size_t bytes;
+} naive_fixed;
+naive_fixed *naive_fixed_create(size_t block_size, size_t count, int fail_second);
+void *naive_fixed_alloc(naive_fixed *p);
+void naive_fixed_free(naive_fixed *p, void *block);
+void naive_fixed_destroy(naive_fixed *p);
+size_t naive_fixed_leaked(void);
+void naive_fixed_forget_leaks(void);
+#define NAIVE_EMB_SLOTS ...
+typedef struct naive_embedded {
+    unsigned char *memory; size_t size; size_t offset[16]; size_t length[16]; int last;
+} naive_embedded;
+void naive_embedded_init(naive_embedded *p, void *memory, size_t size);
+int naive_embedded_alloc(naive_embedded *p, size_t size);
+void naive_embedded_free(naive_embedded *p, int slot);
+int naive_embedded_realloc(naive_embedded *p, int slot, size_t size);
+"""
+
+ffibuilder = FFI()
+ffibuilder.cdef(CDEF)
+ffibuilder.set_source(
+    "mempools._native",
+    """
+    #include <stdlib.h>
+    #include <string.h>
+    #include "pool_common.h"
+    #include "heap_probe.h"
+    #include "bump_pool.h"
+    #include "fixed_pool.h"
+    #include "embedded_pool.h"
+    #include "bench.h"
+    #include "naive/naive_pools.h"
+    """,
+    # relative to setup.py, as setuptools wants for sdists and editable installs
+    sources=[f"csrc/{name}" for name in SOURCES],
+    include_dirs=[str(CSRC)],
+    extra_compile_args=C_FLAGS,
+)
+
+if __name__ == "__main__":
+    ffibuilder.compile(verbose=True)

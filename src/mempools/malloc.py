@@ -1,0 +1,213 @@
+"""mp.Malloc: the C library's malloc/calloc/realloc/free, tracked and refusing misuse."""
+
+from __future__ import annotations
+
+import os
+import sys
+from typing import Any
+
+from mempools._native import ffi, lib
+from mempools.block import Block
+from mempools.errors import BadSize, OutOfMemory
+from mempools.pool import Pool
+from mempools.validate import as_size, checked_product
+
+GLIBC = bool(lib.heap_is_glibc())
+#: bytes glibc keeps in front of each block (its size word); 0 where unknown
+HEADER = ffi.sizeof("size_t") if GLIBC else 0
+
+
+def _call_site() -> str:
+    """Where user code called into the pool: 'file.py:LINE' or 'cell line N' in a notebook."""
+    frame = sys._getframe(1)
+    here = os.path.dirname(__file__)
+    while frame and os.path.dirname(frame.f_code.co_filename) == here:
+        frame = frame.f_back
+    if frame is None:
+        return "?"
+    name = frame.f_code.co_filename
+    if "ipykernel" in name or name.startswith("<"):
+        return f"cell line {frame.f_lineno}"
+    return f"{os.path.basename(name)}:{frame.f_lineno}"
+
+
+class Malloc(Pool):
+    """The libc heap through cffi. Tracks every block it made; refuses double and foreign frees.
+
+    walk() draws the tracked blocks at their real distances, from the lowest one (offset 0 is
+    that block's header on glibc); bytes between them belong to libc or other code ("other").
+    """
+
+    alignment = int(lib.heap_guaranteed_alignment())
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._ptr: dict[int, Any] = {}
+        self._counts = {"mallocs": 0, "callocs": 0, "reallocs": 0, "frees": 0, "failed": 0}
+
+    def _destroy(self) -> None:
+        for ptr in self._ptr.values():
+            lib.free(ptr)
+        self._ptr.clear()
+
+    def _adopt(self, ptr: Any, size: int, label: str | None = None) -> Block:
+        block = self._new_block(size, label)
+        block.where = _call_site()
+        self._ptr[block.id] = ptr
+        return block
+
+    # -- the four calls ---------------------------------------------------------------------
+    def malloc(self, size: int) -> Block:
+        """malloc(size): a Block of `size` uninitialised bytes; OutOfMemory when libc says NULL."""
+        self._require_open()
+        n = as_size(size)
+        ptr = lib.malloc(n)
+        if ptr == ffi.NULL:
+            self._counts["failed"] += 1
+            raise OutOfMemory(f"malloc({n}) returned NULL: the C library cannot find {n} bytes")
+        self._counts["mallocs"] += 1
+        return self._adopt(ptr, n)
+
+    def calloc(self, count: int, size: int) -> Block:
+        """calloc(count, size): zeroed; refuses a count * size that overflows size_t."""
+        self._require_open()
+        total = checked_product(count, size)
+        if total == 0:
+            raise BadSize(f"calloc({count}, {size}) asks for 0 bytes")
+        ptr = lib.calloc(count, size)
+        if ptr == ffi.NULL:
+            self._counts["failed"] += 1
+            raise OutOfMemory(f"calloc({count}, {size}) returned NULL")
+        self._counts["callocs"] += 1
+        return self._adopt(ptr, total)
+
+    def realloc(self, block: Block, size: int) -> Block:
+        """realloc: a new Block with the old contents up to the smaller size; the old one goes
+        stale (even when libc kept the address). On NULL the old block stays valid."""
+        old = self._require_live(block)
+        n = as_size(size)
+        ptr = lib.realloc(self._ptr[old.id], n)
+        if ptr == ffi.NULL:
+            self._counts["failed"] += 1
+            raise OutOfMemory(f"realloc of block {old.label} to {n} bytes returned NULL; "
+                              "the old block is unchanged")
+        self._counts["reallocs"] += 1
+        del self._ptr[old.id]
+        self._forget(old, "stale")
+        return self._adopt(ptr, n, old.label)
+
+    def free(self, block: Block) -> None:
+        """free: the block goes back to libc; freeing it again raises DoubleFree."""
+        b = self._require_live(block)
+        lib.free(self._ptr.pop(b.id))
+        self._counts["frees"] += 1
+        self._forget(b, "freed")
+
+    # -- inspection -------------------------------------------------------------------------
+    def usable_size(self, block: Block) -> int:
+        """Bytes libc really reserved for the block (>= its size); its size where unknown."""
+        b = self._require_live(block)
+        return int(lib.heap_usable_size(self._ptr[b.id])) or b.size
+
+    def chunk_size_field(self, block: Block) -> int | None:
+        """The raw size word glibc stores before the block (flags in the low 3 bits)."""
+        b = self._require_live(block)
+        return int(lib.heap_chunk_size_field(self._ptr[b.id])) if GLIBC else None
+
+    def _address_of(self, block: Block) -> int:
+        return int(ffi.cast("uintptr_t", self._ptr[block.id]))
+
+    def _base(self) -> int:
+        if not self._ptr:
+            return 0
+        return min(int(ffi.cast("uintptr_t", p)) for p in self._ptr.values()) - HEADER
+
+    def _offset_of(self, block: Block) -> int:
+        return self._address_of(block) - self._base()
+
+    def _spans(self) -> list[tuple[int, int, Block]]:
+        """(offset, usable, block) for every live block, in address order."""
+        base = self._base()
+        spans = [
+            (self._address_of(b) - base, self.usable_size(b), b) for b in self._blocks.values()
+        ]
+        return sorted(spans, key=lambda s: s[0])
+
+    @property
+    def memory_size(self) -> int:
+        spans = self._spans()
+        return max((off + usable for off, usable, _ in spans), default=0)
+
+    def memory(self) -> bytes:
+        """Our blocks' bytes (headers included on glibc) at their offsets; zeros elsewhere,
+        because bytes between blocks are not ours to read (they may not even be mapped)."""
+        self._require_open()
+        out = bytearray(self.memory_size)
+        for off, usable, b in self._spans():
+            start = off - HEADER
+            out[start:off + usable] = ffi.buffer(
+                ffi.cast("unsigned char *", self._address_of(b) - HEADER), HEADER + usable)[:]
+        return bytes(out)
+
+    def _walk_raw(self) -> list[tuple[int, int, int, int]]:
+        regions: list[tuple[int, int, int, int]] = []
+        cursor = 0
+        for off, usable, b in self._spans():
+            if off - HEADER > cursor:
+                regions.append((cursor, off - HEADER - cursor, 6, -1))
+            if HEADER:
+                regions.append((off - HEADER, HEADER, 0, b.id))
+            regions.append((off, b.size, 1, b.id))
+            if usable > b.size:
+                regions.append((off + b.size, usable - b.size, 2, b.id))
+            cursor = off + usable
+        return regions
+
+    def _owner_label(self, owner: int) -> str | None:
+        block = self._blocks.get(owner)
+        return block.label if block else None
+
+    def _check_c(self) -> str | None:
+        spans = self._spans()
+        for (a, ua, ba), (b, _, bb) in zip(spans, spans[1:]):
+            if a + ua > b - HEADER:
+                return f"blocks {ba.label} and {bb.label} overlap"
+        if GLIBC:
+            for _, usable, b in spans:
+                chunk = self.chunk_size_field(b) & ~7
+                if chunk not in (usable + HEADER, usable + 2 * HEADER):
+                    return f"block {b.label}: glibc size word {chunk} does not match {usable}"
+        return None
+
+    @property
+    def stats(self) -> dict[str, int]:
+        """Live blocks and bytes, calls made, failures."""
+        self._require_open()
+        live_bytes = sum(b.size for b in self._blocks.values())
+        return {"live": len(self._blocks), "live_bytes": live_bytes, **self._counts}
+
+    def leaks(self) -> str:
+        """A report of the blocks still live: label, size and where each was made."""
+        if not self._blocks:
+            return "no leaks: every block was freed"
+        lines = [f"{len(self._blocks)} block(s) still live, {self.stats['live_bytes']} bytes:"]
+        lines += [f"  {b.label}: {b.size} bytes, made at {b.where}" for b in self._blocks.values()]
+        return "\n".join(lines)
+
+    def __repr__(self) -> str:
+        if self._closed:
+            return "<Malloc closed>"
+        return f"<Malloc live={len(self._blocks)} bytes={self.stats['live_bytes']}>"
+
+    # -- replay protocol --------------------------------------------------------------------
+    def _trace_alloc(self, size: int) -> Block:
+        return self.malloc(size)
+
+    def _trace_realloc(self, block: Block, size: int) -> Block:
+        return self.realloc(block, size)
+
+    def _trace_free(self, block: Block) -> None:
+        self.free(block)
+
+    def _footprint(self) -> int:
+        return sum(usable + HEADER for _, usable, _ in self._spans())
