@@ -290,6 +290,14 @@ unsigned char *bump_pool_address(const bump_pool *p, size_t offset)
     return NULL;
 }
 
+int bump_pool_chunk(const bump_pool *p, size_t index, size_t *start, size_t *capacity)
+{
+    if (!p || !start || !capacity || index >= p->nchunks) return POOL_EINVAL;
+    *start = p->chunks[index].start;
+    *capacity = p->chunks[index].capacity;
+    return POOL_OK;
+}
+
 void bump_pool_walk(const bump_pool *p, pool_walker fn, void *user)
 {
     if (!p || !fn) return;

@@ -57,6 +57,8 @@ void bump_pool_reset(bump_pool *p);
 /* Inspection: stats, the byte at an offset's address, a walker and a checker. */
 void bump_pool_stats(const bump_pool *p, bump_stats *s);
 unsigned char *bump_pool_address(const bump_pool *p, size_t offset);
+/* Offset and capacity of chunk `index` of the chain; POOL_EINVAL past the last one. */
+int bump_pool_chunk(const bump_pool *p, size_t index, size_t *start, size_t *capacity);
 void bump_pool_walk(const bump_pool *p, pool_walker fn, void *user);
 const char *bump_pool_check(const bump_pool *p); /* NULL when sound */
 

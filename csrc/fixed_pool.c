@@ -235,6 +235,11 @@ unsigned char *fixed_pool_base(const fixed_pool *p)
     return p ? p->blocks : NULL;
 }
 
+long fixed_pool_free_head(const fixed_pool *p)
+{
+    return p && p->free_head ? block_index(p, p->free_head) : -1;
+}
+
 int fixed_pool_free_next(const fixed_pool *p, size_t index, long *next)
 {
     if (!p || !next || index >= p->high_water || block_bit(p, index)) return POOL_EINVAL;

@@ -44,6 +44,7 @@ void fixed_pool_stats(const fixed_pool *p, fixed_stats *s);
 unsigned char *fixed_pool_base(const fixed_pool *p);
 /* The index of the free block that block `index` links to (read from its bytes), -1 at the
  * end of the list; POOL_EINVAL when `index` is not a free block below the high-water mark. */
+long fixed_pool_free_head(const fixed_pool *p); /* index of the first free block, or -1 */
 int fixed_pool_free_next(const fixed_pool *p, size_t index, long *next);
 void fixed_pool_walk(const fixed_pool *p, pool_walker fn, void *user);
 const char *fixed_pool_check(const fixed_pool *p); /* NULL when sound */

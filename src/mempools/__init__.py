@@ -14,12 +14,28 @@ from mempools.errors import (
     StaleHandle,
     UseAfterClose,
 )
+from mempools.bump import BumpPool, Mark
+from mempools.embedded import EmbeddedPool
+from mempools.fixed import FixedPool
 from mempools.malloc import Malloc
+from mempools import viz
+from mempools.trace import Op, ReplayError, ReplayResult, Trace, TraceError, replay
 
 __all__ = [
     "BadAlignment",
     "BadSize",
     "Block",
+    "BumpPool",
+    "EmbeddedPool",
+    "FixedPool",
+    "Mark",
+    "Op",
+    "ReplayError",
+    "ReplayResult",
+    "Trace",
+    "TraceError",
+    "replay",
+    "viz",
     "CorruptPool",
     "DoubleFree",
     "ForeignBlock",

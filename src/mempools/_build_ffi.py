@@ -67,6 +67,7 @@ int bump_pool_release(bump_pool *p, bump_mark mark);
 void bump_pool_reset(bump_pool *p);
 void bump_pool_stats(const bump_pool *p, bump_stats *s);
 unsigned char *bump_pool_address(const bump_pool *p, size_t offset);
+int bump_pool_chunk(const bump_pool *p, size_t index, size_t *start, size_t *capacity);
 void bump_pool_walk(const bump_pool *p, pool_walker fn, void *user);
 const char *bump_pool_check(const bump_pool *p);
 
@@ -83,6 +84,7 @@ int fixed_pool_alloc(fixed_pool *p, void **out);
 int fixed_pool_free(fixed_pool *p, void *block);
 void fixed_pool_stats(const fixed_pool *p, fixed_stats *s);
 unsigned char *fixed_pool_base(const fixed_pool *p);
+long fixed_pool_free_head(const fixed_pool *p);
 int fixed_pool_free_next(const fixed_pool *p, size_t index, long *next);
 void fixed_pool_walk(const fixed_pool *p, pool_walker fn, void *user);
 const char *fixed_pool_check(const fixed_pool *p);

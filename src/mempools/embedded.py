@@ -1,0 +1,179 @@
+"""mp.EmbeddedPool: one byte array, an allocation table inside it, handles and compaction."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from mempools._native import ffi, lib
+from mempools.block import Block
+from mempools.errors import BadSize
+from mempools.pool import Pool, c_string, raise_on, walk_c
+from mempools.validate import as_size
+
+
+@ffi.def_extern()
+def mp_section_enter(ctx: Any) -> None:
+    ffi.from_handle(ctx)["enter"] += 1
+
+
+@ffi.def_extern()
+def mp_section_exit(ctx: Any) -> None:
+    ffi.from_handle(ctx)["exit"] += 1
+
+
+class EmbeddedPool(Pool):
+    """`capacity` bytes (table included) with `slots` handles; blocks move, handles stay valid.
+
+    The C pool runs over a byte array this object owns - the same code the static array of a
+    microcontroller build uses. `sections` counts the critical-section hook calls.
+    """
+
+    alignment = int(lib.EMBEDDED_POOL_ALIGN)
+
+    def __init__(self, capacity: int = 1024, slots: int = 16, zero_on_free: bool = False) -> None:
+        super().__init__()
+        self._closed = True  # until C succeeds
+        cap = as_size(capacity, "capacity")
+        nslots = as_size(slots, "slots")
+        self._buffer = ffi.new("unsigned char[]", cap)
+        out = ffi.new("embedded_pool **")
+        raise_on(lib.embedded_pool_create_in(out, self._buffer, cap, nslots,
+                                             lib.EMB_ZERO_ON_FREE if zero_on_free else 0),
+                 f"EmbeddedPool(capacity={cap}, slots={nslots}): the table needs room")
+        self._p = out[0]
+        self.sections = {"enter": 0, "exit": 0}
+        self._ctx = ffi.new_handle(self.sections)
+        self._hooks = ffi.new("emb_hooks *", (lib.mp_section_enter, lib.mp_section_exit, self._ctx))
+        lib.embedded_pool_set_hooks(self._p, self._hooks)
+        self._handle: dict[int, Any] = {}  # block id -> emb_handle
+        self._closed = False
+
+    def _destroy(self) -> None:
+        self._p = ffi.NULL  # the memory is our buffer; dropping it frees it
+
+    def __repr__(self) -> str:
+        if self._closed:
+            return "<EmbeddedPool closed>"
+        s = self.stats
+        return f"<EmbeddedPool {s['used']}/{s['capacity']} bytes used, {s['live']} handles>"
+
+    # -- operations -------------------------------------------------------------------------
+    def alloc(self, size: int) -> Block:
+        """A handle to `size` bytes (first fit; compacts when only that makes room)."""
+        self._require_open()
+        n = as_size(size)
+        h = ffi.new("emb_handle *")
+        raise_on(lib.embedded_pool_alloc(self._p, n, h),
+                 f"EmbeddedPool.alloc({n}) with {self.stats['free_bytes']} bytes free")
+        block = self._new_block(n)
+        self._handle[block.id] = ffi.new("emb_handle *", (h.slot, h.generation))[0]
+        return block
+
+    def realloc(self, block: Block, size: int) -> Block:
+        """Resize in place or move (compacting both ways); the handle stays valid. On failure the
+        data and the handle are unchanged."""
+        b = self._require_live(block)
+        n = as_size(size, "new size")
+        raise_on(lib.embedded_pool_realloc(self._p, self._handle[b.id], n),
+                 f"EmbeddedPool.realloc(block {b.label}, {n})")
+        b.size = n
+        return b
+
+    def free(self, block: Block) -> None:
+        """Free the block; its handle goes stale (DoubleFree if freed again)."""
+        b = self._require_live(block)
+        raise_on(lib.embedded_pool_free(self._p, self._handle[b.id]),
+                 f"EmbeddedPool.free(block {b.label})")
+        del self._handle[b.id]
+        self._forget(b, "freed")
+
+    def compact(self) -> int:
+        """Slide unlocked blocks toward the start; returns the bytes moved."""
+        self._require_open()
+        before = self.stats["bytes_moved"]
+        raise_on(lib.embedded_pool_compact(self._p), "EmbeddedPool.compact")
+        return self.stats["bytes_moved"] - before
+
+    def lock(self, block: Block) -> int:
+        """Pin the block (it will not move) and return its offset; nests, like a lock count."""
+        b = self._require_live(block)
+        raw = ffi.new("void **")
+        raise_on(lib.embedded_pool_lock(self._p, self._handle[b.id], raw),
+                 f"EmbeddedPool.lock(block {b.label})")
+        return self._offset_of(b)
+
+    def unlock(self, block: Block) -> None:
+        """Undo one lock; LockError when the block is not locked."""
+        b = self._require_live(block)
+        raise_on(lib.embedded_pool_unlock(self._p, self._handle[b.id]),
+                 f"EmbeddedPool.unlock(block {b.label})")
+
+    def peek(self, offset: int, n: int) -> bytes:
+        """The pool's raw bytes at [offset, offset+n): what a raw pointer kept across a move
+        would read. Bounds-checked against the pool's memory."""
+        self._require_open()
+        off, count = as_size(offset, "offset", allow_zero=True), as_size(n, "n", allow_zero=True)
+        if off + count > self.memory_size:
+            raise BadSize(f"[{off}, {off + count}) runs past the pool's {self.memory_size} bytes")
+        return ffi.buffer(self._buffer, self.memory_size)[off:off + count]
+
+    # -- inspection -------------------------------------------------------------------------
+    @property
+    def stats(self) -> dict[str, int]:
+        """capacity, table_bytes, used, free_bytes, largest_gap, live, slots, compactions,
+        bytes_moved, last_steps."""
+        self._require_open()
+        s = ffi.new("emb_stats *")
+        lib.embedded_pool_stats(self._p, s)
+        return {k: int(getattr(s, k)) for k in ("capacity", "table_bytes", "used", "free_bytes",
+                                                  "largest_gap", "live", "slots", "compactions",
+                                                  "bytes_moved", "last_steps")}
+
+    def _base(self) -> int:
+        return int(ffi.cast("uintptr_t", lib.embedded_pool_base(self._p)))
+
+    def _offset_of(self, block: Block) -> int:
+        off, size = ffi.new("size_t *"), ffi.new("size_t *")
+        raise_on(lib.embedded_pool_offset(self._p, self._handle[block.id], off, size),
+                 f"block {block.label}")
+        return int(off[0])
+
+    def _address_of(self, block: Block) -> int:
+        return self._base() + self._offset_of(block)
+
+    @property
+    def memory_size(self) -> int:
+        s = self.stats
+        return s["table_bytes"] + s["capacity"]
+
+    def memory(self) -> bytes:
+        """The pool's bytes from its base (table first)."""
+        self._require_open()
+        return ffi.buffer(lib.embedded_pool_base(self._p), self.memory_size)[:]
+
+    def _walk_raw(self) -> list[tuple[int, int, int, int]]:
+        return walk_c(lib.embedded_pool_walk, self._p)
+
+    def _owner_label(self, owner: int) -> str | None:
+        for block_id, h in self._handle.items():
+            if h.slot == owner:
+                return self._blocks[block_id].label
+        return None
+
+    def _check_c(self) -> str | None:
+        return c_string(lib.embedded_pool_check(self._p))
+
+    # -- replay protocol --------------------------------------------------------------------
+    def _trace_alloc(self, size: int) -> Block:
+        return self.alloc(size)
+
+    def _trace_realloc(self, block: Block, size: int) -> Block:
+        return self.realloc(block, size)
+
+    def _trace_free(self, block: Block) -> None:
+        self.free(block)
+
+    def _footprint(self) -> int:
+        regions = self._walk_raw()
+        ends = [off + size for off, size, kind, _ in regions if kind in (1, 2)]
+        return max(ends, default=self.stats["table_bytes"])

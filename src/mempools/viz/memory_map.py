@@ -1,0 +1,166 @@
+"""MemoryMap: the widget that shows any pool's walk(), live or stepping through a trace."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import ipywidgets as widgets
+
+from mempools.block import Block, Region
+from mempools.errors import PoolError
+from mempools.pool import Pool
+from mempools.trace import Op, Trace, replay
+from mempools.viz.svg import render_svg
+
+
+@dataclass(frozen=True)
+class Frame:
+    """One picture: regions, bytes and links of a pool after an op, plus a caption."""
+
+    regions: list[Region]
+    data: bytes
+    links: list[tuple[int, int]]
+    caption: str
+
+
+def snapshot(pool: Pool, caption: str = "") -> Frame:
+    """The pool's state now, read only through walk(), memory() and (if any) links()."""
+    links = pool.links() if hasattr(pool, "links") else []
+    return Frame(pool.walk(), pool.memory(), links, caption)
+
+
+class SVG:
+    """A static SVG for notebook output (shown by nbconvert and GitHub without a kernel)."""
+
+    def __init__(self, svg: str) -> None:
+        self.svg = svg
+
+    def _repr_svg_(self) -> str:
+        return self.svg
+
+    def __repr__(self) -> str:
+        return "<memory map SVG>"
+
+
+def draw(pool: Pool, title: str = "", row_bytes: int | None = None) -> SVG:
+    """A static picture of the pool now."""
+    frame = snapshot(pool)
+    return SVG(render_svg(frame.regions, frame.data, links=frame.links, row_bytes=row_bytes,
+                          title=title))
+
+
+class MemoryMap(widgets.VBox):
+    """Live memory map of a pool. With `trace`, replays it and steps through one frame per op
+    (Play + slider, linked); without, offers alloc/free buttons on the pool itself."""
+
+    def __init__(self, pool: Pool, trace: Trace | None = None, row_bytes: int | None = None,
+                 title: str = "") -> None:
+        self.pool, self.row_bytes, self.title = pool, row_bytes, title
+        self.view = widgets.HTML(layout=widgets.Layout(min_height="60px"))
+        self.caption = widgets.Label()
+        self.status = widgets.Label()
+        self.frames: list[Frame] = [snapshot(pool, "start")]
+        self.result = None
+        controls: list[Any]
+        if trace is not None:
+            self.result = replay(trace, pool, on_step=self._record)
+            self.play = widgets.Play(min=0, max=len(self.frames) - 1, interval=600)
+            self.slider = widgets.IntSlider(min=0, max=len(self.frames) - 1,
+                                            description="step")
+            widgets.link((self.play, "value"), (self.slider, "value"))
+            self.slider.observe(lambda change: self._show(change["new"]), names="value")
+            controls = [widgets.HBox([self.play, self.slider])]
+        else:
+            controls = [self._live_controls()]
+        super().__init__(controls + [self.caption, self.view, self.status])
+        self.add_class("mp-memory-map")
+        self._show(len(self.frames) - 1 if trace is None else 0)
+
+    # -- frames -----------------------------------------------------------------------------
+    def _record(self, step: int, op: Op, pool: Pool) -> None:
+        self.frames.append(snapshot(pool, f"step {step + 1}: {op}"))
+
+    @property
+    def frame(self) -> int:
+        """Index of the frame shown."""
+        return self._index
+
+    @property
+    def svg(self) -> str:
+        """The SVG of the frame shown (also what static viewers see)."""
+        f = self.frames[self._index]
+        return render_svg(f.regions, f.data, links=f.links, row_bytes=self.row_bytes,
+                          title=self.title)
+
+    def _show(self, index: int) -> None:
+        self._index = index
+        self.caption.value = self.frames[index].caption
+        self.view.value = self.svg
+
+    def step(self, index: int) -> None:
+        """Show frame `index` (as moving the slider does)."""
+        if hasattr(self, "slider"):
+            self.slider.value = index
+        else:
+            self._show(index)
+
+    # -- live operations --------------------------------------------------------------------
+    def _live_controls(self) -> widgets.Widget:
+        self.size = widgets.BoundedIntText(value=16, min=1, max=1 << 20, description="bytes",
+                                           layout=widgets.Layout(width="160px"))
+        self.alloc_button = widgets.Button(description="alloc")
+        self.block_menu = widgets.Dropdown(options=[], description="block",
+                                           layout=widgets.Layout(width="200px"))
+        self.free_button = widgets.Button(description="free")
+        self.alloc_button.on_click(lambda _: self.alloc(self.size.value))
+        self.free_button.on_click(lambda _: self.free(self.block_menu.value))
+        self._refresh_menu()
+        return widgets.HBox([self.size, self.alloc_button, self.block_menu, self.free_button])
+
+    def _refresh_menu(self) -> None:
+        self.block_menu.options = [(b.label, b) for b in self.pool.live]
+
+    def _after(self, caption: str) -> None:
+        self.frames.append(snapshot(self.pool, caption))
+        self._refresh_menu()
+        self._show(len(self.frames) - 1)
+
+    def alloc(self, size: int) -> Block | None:
+        """Allocate through the pool's own call and redraw; errors go to the status line."""
+        try:
+            if hasattr(self.pool, "malloc"):
+                block = self.pool.malloc(size)
+            elif hasattr(self.pool, "block_size"):
+                block = self.pool.alloc()
+            else:
+                block = self.pool.alloc(size)
+        except PoolError as e:
+            self.status.value = f"refused: {e}"
+            return None
+        self.status.value = ""
+        self._after(f"alloc {size} -> {block.label} at offset {block.offset}")
+        return block
+
+    def free(self, block: Block | None) -> None:
+        """Free through the pool and redraw; errors go to the status line."""
+        if block is None:
+            self.status.value = "nothing to free"
+            return
+        try:
+            self.pool.free(block)
+        except (PoolError, AttributeError) as e:
+            self.status.value = f"refused: {e}"
+            return
+        self.status.value = ""
+        self._after(f"free {block.label}")
+
+    # -- display ----------------------------------------------------------------------------
+    def __repr__(self) -> str:
+        return (f"MemoryMap({type(self.pool).__name__}, frame {self._index}/"
+                f"{len(self.frames) - 1})")
+
+    def _repr_mimebundle_(self, **kwargs: Any) -> dict[str, Any]:
+        bundle = super()._repr_mimebundle_(**kwargs) or {}
+        bundle["image/svg+xml"] = self.svg
+        return bundle
