@@ -1,0 +1,59 @@
+# mempools: `make lab` to learn, `make test` to check everything.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+PIP := $(VENV)/bin/pip
+CC ?= gcc
+CFLAGS := -std=c11 -Wall -Wextra -Werror -pedantic -g -Icsrc -Itests/c
+SANITIZE := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+C_SOURCES := $(wildcard csrc/*.c)
+PORT ?= 8888
+TOKEN ?= $(shell $(PYTHON) -c "import secrets; print(secrets.token_hex(16))")
+
+.PHONY: lab test install ctest lint pytest notebooks browser bench clean
+
+$(VENV)/.installed: pyproject.toml setup.py $(C_SOURCES) $(wildcard csrc/*.h csrc/naive/*) src/mempools/_build_ffi.py
+	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
+	$(PIP) install --quiet --upgrade pip
+	$(PIP) install --quiet -e ".[lab,test]"
+	touch $@
+
+install: $(VENV)/.installed
+
+lab: install
+	@echo "JupyterLab on http://127.0.0.1:$(PORT)/lab?token=$(TOKEN)"
+	$(VENV)/bin/jupyter lab --notebook-dir=notebooks --ip=127.0.0.1 --port=$(PORT) \
+		--IdentityProvider.token=$(TOKEN) --no-browser
+
+build/test_pools: $(C_SOURCES) tests/c/test_pools.c tests/c/check.h
+	mkdir -p build
+	$(CC) $(CFLAGS) $(C_SOURCES) tests/c/test_pools.c -o $@
+
+build/test_pools_sanitized: $(C_SOURCES) tests/c/test_pools.c tests/c/check.h
+	mkdir -p build
+	$(CC) $(CFLAGS) $(SANITIZE) $(C_SOURCES) tests/c/test_pools.c -o $@
+
+ctest: build/test_pools build/test_pools_sanitized
+	./build/test_pools
+	./build/test_pools_sanitized
+
+lint: install
+	$(VENV)/bin/ruff check src tests
+
+pytest: install
+	$(VENV)/bin/pytest -q tests --ignore=tests/test_browser.py
+
+notebooks: install
+	$(VENV)/bin/pytest -q --nbval --nbval-cell-timeout=120 \
+		--nbval-sanitize-with=tests/nbval_sanitize.cfg -p no:randomly notebooks
+
+browser: install
+	$(VENV)/bin/pytest -q -rs tests/test_browser.py
+
+test: lint ctest pytest notebooks browser
+
+bench: install
+	$(PY) -m mempools bench
+
+clean:
+	rm -rf build $(VENV) src/mempools/*.so src/*.egg-info

@@ -1,0 +1,409 @@
+"""BumpPool, FixedPool and EmbeddedPool: bad-input tables (pool unchanged after each refusal)
+and stateful hypothesis tests against Python models, with end tokens and check() every step."""
+
+import pytest
+from hypothesis import strategies as st
+from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
+
+import mempools as mp
+from tests.conftest import tokens_intact, write_tokens
+
+SIZE_MAX = 2**64 - 1
+
+
+def snapshot(pool):
+    """What must not change after a refused call: the layout, the bytes outside the pool's own
+    table (whose scratch space and step counter are bookkeeping), and the counters."""
+    memory = bytearray(pool.memory())
+    for region in pool.walk():
+        if region.kind == "table":
+            memory[region.offset:region.offset + region.size] = bytes(region.size)
+    stats = {k: v for k, v in pool.stats.items() if k != "last_steps"}
+    return pool.walk(), bytes(memory), stats
+
+
+# -- bad inputs ---------------------------------------------------------------------------------
+@pytest.mark.parametrize(
+    "kwargs, exc",
+    [
+        ({"capacity": 0}, mp.BadSize),
+        ({"capacity": -4}, mp.BadSize),
+        ({"capacity": 1.5}, mp.BadSize),
+        ({"capacity": 64, "align": 12}, mp.BadAlignment),
+        ({"capacity": 64, "align": 0}, mp.BadAlignment),
+        ({"capacity": 64, "align": 4}, mp.BadAlignment),
+        ({"capacity": SIZE_MAX}, mp.BadSize),
+        ({"capacity": 2**62}, mp.OutOfMemory),
+    ],
+)
+def test_bump_create_bad(kwargs, exc):
+    with pytest.raises(exc):
+        mp.BumpPool(**kwargs)
+
+
+@pytest.mark.parametrize(
+    "call, exc",
+    [
+        (lambda p: p.alloc(0), mp.BadSize),
+        (lambda p: p.alloc(-1), mp.BadSize),
+        (lambda p: p.alloc(SIZE_MAX), mp.BadSize),
+        (lambda p: p.alloc(SIZE_MAX - 3), mp.OutOfMemory),
+        (lambda p: p.alloc(2**64), mp.BadSize),
+        (lambda p: p.alloc(8, align=3), mp.BadAlignment),
+        (lambda p: p.alloc(8, align=0), mp.BadAlignment),
+        (lambda p: p.alloc(200), mp.OutOfMemory),
+        (lambda p: p.release(mp.BumpPool(64).mark()), mp.ForeignBlock),
+        (lambda p: p.release("mark"), mp.ForeignBlock),
+    ],
+)
+def test_bump_bad_calls_leave_pool_unchanged(call, exc):
+    pool = mp.BumpPool(128)
+    pool.alloc(5)
+    before = snapshot(pool)
+    with pytest.raises(exc):
+        call(pool)
+    assert snapshot(pool) == before
+    pool.check()
+
+
+def test_bump_mark_from_before_reset_is_stale():
+    pool = mp.BumpPool(128)
+    m = pool.mark()
+    b = pool.alloc(8)
+    pool.reset()
+    with pytest.raises(mp.StaleHandle):
+        pool.release(m)
+    with pytest.raises(mp.StaleHandle):
+        b.read()
+
+
+def test_bump_exact_fit_and_measure():
+    pool = mp.BumpPool(64)
+    pool.alloc(56)
+    pool.alloc(8)  # ends exactly on the last byte
+    assert pool.available == 0
+    sizes = [(3, 8), (100, 64), (7, 16), (1, 256)]
+    probe = mp.BumpPool(measure=True)
+    for size, align in sizes:
+        probe.alloc(size, align=align)
+    need = probe.measured
+    exact = mp.BumpPool(need)
+    for size, align in sizes:
+        exact.alloc(size, align=align)
+    short = mp.BumpPool(need - 1)
+    with pytest.raises(mp.OutOfMemory):
+        for size, align in sizes:
+            short.alloc(size, align=align)
+
+
+@pytest.mark.parametrize(
+    "args, exc",
+    [
+        ((0, 4), mp.BadSize),
+        ((8, 0), mp.BadSize),
+        ((-8, 4), mp.BadSize),
+        ((8, 4, 3), mp.BadAlignment),
+        ((2**40, 2**40), mp.BadSize),
+        ((8, 2**58), mp.OutOfMemory),
+    ],
+)
+def test_fixed_create_bad(args, exc):
+    with pytest.raises(exc):
+        mp.FixedPool(*args)
+
+
+def test_fixed_exactly_count_then_refill():
+    pool = mp.FixedPool(24, 7)
+    blocks = [pool.alloc() for _ in range(7)]
+    with pytest.raises(mp.OutOfMemory):
+        pool.alloc()
+    for b in blocks:
+        pool.free(b)
+    assert len([pool.alloc() for _ in range(7)]) == 7
+    assert pool.stats["failed"] == 1
+    pool.check()
+
+
+@pytest.mark.parametrize(
+    "call, exc",
+    [
+        (lambda p, b, o: p.free(b), mp.DoubleFree),
+        (lambda p, b, o: p.free(o), mp.ForeignBlock),
+        (lambda p, b, o: p.free_address(p.live[0].address + 4), mp.ForeignBlock),
+        (lambda p, b, o: p.free_address(o.address), mp.ForeignBlock),
+        (lambda p, b, o: p.free_address(-1), mp.BadSize),
+        (lambda p, b, o: p.free(None), mp.ForeignBlock),
+    ],
+)
+def test_fixed_bad_frees_leave_pool_unchanged(call, exc):
+    pool, other = mp.FixedPool(16, 4), mp.FixedPool(16, 4)
+    pool.alloc()
+    freed = pool.alloc()
+    pool.free(freed)
+    foreign = other.alloc()
+    before = snapshot(pool)
+    with pytest.raises(exc):
+        call(pool, freed, foreign)
+    assert snapshot(pool) == before
+    pool.check()
+
+
+def test_fixed_free_after_close():
+    pool = mp.FixedPool(16, 4)
+    b = pool.alloc()
+    pool.close()
+    with pytest.raises(mp.UseAfterClose):
+        pool.free(b)
+
+
+@pytest.mark.parametrize(
+    "call, exc",
+    [
+        (lambda p, h, s: p.alloc(0), mp.BadSize),
+        (lambda p, h, s: p.alloc(4096), mp.OutOfMemory),
+        (lambda p, h, s: p.free(s), mp.DoubleFree),
+        (lambda p, h, s: p.free(mp.EmbeddedPool(512, 4).alloc(8)), mp.ForeignBlock),
+        (lambda p, h, s: p.unlock(h), mp.LockError),
+        (lambda p, h, s: p.realloc(h, 0), mp.BadSize),
+        (lambda p, h, s: p.realloc(h, 4096), mp.OutOfMemory),
+        (lambda p, h, s: p.realloc(s, 8), mp.DoubleFree),
+        (lambda p, h, s: p.peek(0, 10**6), mp.BadSize),
+    ],
+)
+def test_embedded_bad_calls_leave_pool_unchanged(call, exc):
+    pool = mp.EmbeddedPool(1024, 8)
+    h = pool.alloc(24)
+    h.write(b"x" * 24)
+    stale = pool.alloc(8)
+    pool.free(stale)
+    before = snapshot(pool)
+    with pytest.raises(exc):
+        call(pool, h, stale)
+    assert snapshot(pool) == before
+    pool.check()
+
+
+def test_embedded_hooks_balance():
+    pool = mp.EmbeddedPool(1024, 8)
+    h = pool.alloc(16)
+    pool.realloc(h, 40)
+    pool.lock(h)
+    with pytest.raises(mp.LockError):
+        pool.free(h)
+    pool.unlock(h)
+    pool.compact()
+    pool.free(h)
+    assert pool.sections["enter"] == pool.sections["exit"] == 7  # one pair per call
+
+
+def test_embedded_seeded_traces_replay_cleanly():
+    for seed in range(5):
+        pool = mp.EmbeddedPool(16384, 64)
+        r = mp.replay(mp.Trace.random(seed, 300, sizes=(1, 200), realloc_ratio=0.2), pool)
+        assert r.errors == [], r.errors[:3]
+
+
+# -- stateful models ----------------------------------------------------------------------------
+class PoolModel(RuleBasedStateMachine):
+    """Shared invariant: every live block keeps its end tokens, lies inside the pool, is
+    aligned, overlaps no other; check() passes."""
+
+    def __init__(self):
+        super().__init__()
+        self.model = {}  # ident -> Block
+        self.next = 0
+
+    def adopt(self, block):
+        write_tokens(block, self.next)
+        self.model[self.next] = block
+        self.next += 1
+
+    @invariant()
+    def blocks_sound(self):
+        spans = []
+        for ident, block in self.model.items():
+            assert tokens_intact(block, ident), f"id {ident} garbled"
+            assert block.address % self.alignment_of(ident) == 0, f"id {ident} misaligned"
+            assert 0 <= block.offset and block.offset + block.size <= self.pool.memory_size
+            spans.append((block.offset, block.offset + block.size))
+        spans.sort()
+        assert all(a[1] <= b[0] for a, b in zip(spans, spans[1:])), "overlap"
+        self.pool.check()
+
+    def alignment_of(self, ident):
+        return self.pool.alignment
+
+    def teardown(self):
+        self.pool.close()
+
+
+class BumpModel(PoolModel):
+    def __init__(self):
+        super().__init__()
+        self.pool = mp.BumpPool(512, growable=self.growable)
+        self.marks = []  # (mark, ids allocated before it)
+        self.aligns = {}
+
+    growable = False
+
+    @rule(size=st.integers(1, 200))
+    def alloc(self, size):
+        try:
+            self.adopt(self.pool.alloc(size))
+        except mp.OutOfMemory:
+            assert not self.growable
+
+    @rule(size=st.integers(1, 100), align=st.sampled_from([1, 2, 8, 16, 64, 256]))
+    def alloc_aligned(self, size, align):
+        try:
+            block = self.pool.alloc(size, align=align)
+        except mp.OutOfMemory:
+            assert not self.growable
+            return
+        assert block.address % align == 0
+        self.aligns[self.next] = align
+        self.adopt(block)
+
+    @rule()
+    def mark(self):
+        self.marks.append((self.pool.mark(), set(self.model)))
+
+    @precondition(lambda self: self.marks)
+    @rule(data=st.data())
+    def release(self, data):
+        i = data.draw(st.integers(0, len(self.marks) - 1))
+        mark, before = self.marks[i]
+        del self.marks[i + 1:]
+        self.pool.release(mark)
+        for ident in set(self.model) - before:
+            block = self.model.pop(ident)
+            with pytest.raises(mp.StaleHandle):
+                block.read()
+
+    @rule()
+    def reset(self):
+        self.pool.reset()
+        self.model.clear()
+        self.marks.clear()
+        assert self.pool.stats["used"] == 0
+
+    @invariant()
+    def stats_consistent(self):
+        s = self.pool.stats
+        assert s["allocations"] == len(self.model)
+        assert s["used"] == sum(b.size for b in self.model.values()) + s["padding"]
+        assert s["used"] <= s["high_water"]
+
+    def alignment_of(self, ident):
+        return self.aligns.get(ident, self.pool.alignment)
+
+
+class GrowableBumpModel(BumpModel):
+    growable = True
+
+
+class FixedModel(PoolModel):
+    def __init__(self):
+        super().__init__()
+        self.pool = mp.FixedPool(12, 10)
+
+    @rule()
+    def alloc(self):
+        if len(self.model) == 10:
+            with pytest.raises(mp.OutOfMemory):
+                self.pool.alloc()
+        else:
+            self.adopt(self.pool.alloc())
+
+    @precondition(lambda self: self.model)
+    @rule(data=st.data())
+    def free(self, data):
+        ident = data.draw(st.sampled_from(sorted(self.model)))
+        block = self.model.pop(ident)
+        index = self.pool.index(block)
+        self.pool.free(block)
+        assert self.pool.free_list()[0] == index  # LIFO: the freed block heads the list
+        with pytest.raises(mp.DoubleFree):
+            self.pool.free(block)
+
+    @invariant()
+    def counts(self):
+        s = self.pool.stats
+        assert s["used"] == len(self.model) and s["free"] == 10 - len(self.model)
+        assert len(self.pool.free_list()) == s["high_water"] - s["used"]
+
+
+class EmbeddedModel(PoolModel):
+    def __init__(self):
+        super().__init__()
+        self.pool = mp.EmbeddedPool(2048, 12)
+        self.locked = {}  # ident -> (lock count, offset when first locked)
+
+    @rule(size=st.integers(1, 300))
+    def alloc(self, size):
+        try:
+            self.adopt(self.pool.alloc(size))
+        except mp.OutOfMemory:
+            s = self.pool.stats
+            assert s["live"] == 12 or s["largest_gap"] < -(-size // 8) * 8
+
+    @precondition(lambda self: self.model)
+    @rule(data=st.data(), size=st.integers(1, 600))
+    def realloc(self, data, size):
+        ident = data.draw(st.sampled_from(sorted(self.model)))
+        block = self.model[ident]
+        content = block.read()
+        try:
+            self.pool.realloc(block, size)
+        except (mp.OutOfMemory, mp.LockError):
+            assert block.read() == content  # failure keeps the data
+            return
+        assert block.read(min(size, len(content))) == content[:size]
+        write_tokens(block, ident)
+
+    @precondition(lambda self: self.model)
+    @rule(data=st.data())
+    def free(self, data):
+        ident = data.draw(st.sampled_from(sorted(self.model)))
+        block = self.model[ident]
+        if ident in self.locked:
+            with pytest.raises(mp.LockError):
+                self.pool.free(block)
+            return
+        self.pool.free(self.model.pop(ident))
+        with pytest.raises(mp.DoubleFree):
+            block.read()
+
+    @rule()
+    def compact(self):
+        self.pool.compact()
+
+    @precondition(lambda self: self.model)
+    @rule(data=st.data())
+    def lock(self, data):
+        ident = data.draw(st.sampled_from(sorted(self.model)))
+        offset = self.pool.lock(self.model[ident])
+        count, first = self.locked.get(ident, (0, offset))
+        self.locked[ident] = (count + 1, first)
+
+    @precondition(lambda self: self.locked)
+    @rule(data=st.data())
+    def unlock(self, data):
+        ident = data.draw(st.sampled_from(sorted(self.locked)))
+        self.pool.unlock(self.model[ident])
+        count, first = self.locked.pop(ident)
+        if count > 1:
+            self.locked[ident] = (count - 1, first)
+
+    @invariant()
+    def locked_blocks_never_move(self):
+        for ident, (_, first) in self.locked.items():
+            assert self.model[ident].offset == first
+        assert self.pool.stats["live"] == len(self.model)
+        assert self.pool.sections["enter"] == self.pool.sections["exit"]
+
+
+TestBump = BumpModel.TestCase
+TestGrowableBump = GrowableBumpModel.TestCase
+TestFixed = FixedModel.TestCase
+TestEmbedded = EmbeddedModel.TestCase
