@@ -37,6 +37,33 @@ def _hex_preview(data: bytes | None, offset: int, size: int) -> str:
     return "\nbytes: " + " ".join(f"{b:02x}" for b in chunk) + more
 
 
+def _elide(regions: Sequence[Region], per_row: int) -> tuple[list[Region], list[tuple[int, int]]]:
+    """Shorten long runs of memory that is not ours (libc's heap between our blocks) to one or
+    two rows, keeping every later region in its column. Returns the regions in drawing offsets
+    and the (drawn, real) offset pairs where the two differ."""
+    drawn: list[Region] = []
+    shifts: list[tuple[int, int]] = []
+    cut = 0
+    for r in regions:
+        size = r.size
+        if r.kind == "other" and r.size > 3 * per_row:
+            size = r.size - (r.size // per_row - 2) * per_row
+        drawn.append(Region(r.offset - cut, size, r.kind, r.owner))
+        if size != r.size:
+            cut += r.size - size
+            shifts.append((r.offset + r.size - cut, r.offset + r.size))
+    return drawn, shifts
+
+
+def _real_offset(drawn: int, shifts: list[tuple[int, int]], per_row: int) -> int:
+    """The real offset of the row that starts at `drawn` (rows keep their columns)."""
+    real = drawn
+    for at, to in shifts:
+        if drawn >= at - at % per_row:
+            real = drawn + (to - at)
+    return real
+
+
 def render_svg(regions: Sequence[Region], data: bytes | None = None, *,
                links: Iterable[tuple[int, int]] = (), row_bytes: int | None = None,
                width: int = 720, title: str = "") -> str:
@@ -45,6 +72,9 @@ def render_svg(regions: Sequence[Region], data: bytes | None = None, *,
     `links` drawn as arrows between offsets (free-list next pointers)."""
     total = max((r.offset + r.size for r in regions), default=0)
     per_row = row_bytes or _row_bytes(total)
+    real = regions
+    regions, shifts = _elide(regions, per_row)
+    total = max((r.offset + r.size for r in regions), default=0)
     scale = (width - LEFT - 8) / per_row
     rows = max(1, -(-total // per_row))
     height = TOP + rows * ROW_HEIGHT + 46 + (16 if title else 0)
@@ -56,9 +86,10 @@ def render_svg(regions: Sequence[Region], data: bytes | None = None, *,
         out.append(f'<text x="{LEFT}" y="{TOP + 10}" font-weight="bold">{escape(title)}</text>')
     for row in range(rows):
         y = y0 + row * ROW_HEIGHT
-        out.append(f'<text x="{LEFT - 6}" y="{y + 15}" text-anchor="end">{row * per_row}</text>')
-    for region in regions:
-        _region_rects(out, region, data, per_row, scale, y0)
+        label = _real_offset(row * per_row, shifts, per_row)
+        out.append(f'<text x="{LEFT - 6}" y="{y + 15}" text-anchor="end">{label}</text>')
+    for region, truth in zip(regions, real):
+        _region_rects(out, region, truth, data, per_row, scale, y0)
     for src, dst in links:
         out.append(_arrow(src, dst, per_row, scale, y0))
     _legend(out, {r.kind for r in regions}, y0 + rows * ROW_HEIGHT + 14)
@@ -66,11 +97,13 @@ def render_svg(regions: Sequence[Region], data: bytes | None = None, *,
     return "".join(out)
 
 
-def _region_rects(out: list[str], region: Region, data: bytes | None, per_row: int,
-                  scale: float, y0: int) -> None:
-    tip = (f"offset {region.offset}, {region.size} bytes, {region.kind}"
-           + (f", {region.owner}" if region.owner else "")
-           + _hex_preview(data, region.offset, region.size))
+def _region_rects(out: list[str], region: Region, truth: Region, data: bytes | None,
+                  per_row: int, scale: float, y0: int) -> None:
+    tip = (f"offset {truth.offset}, {truth.size} bytes, {truth.kind}"
+           + (f", {truth.owner}" if truth.owner else "")
+           # only payload and header bytes: free blocks hold raw next pointers (addresses)
+           + (_hex_preview(data, truth.offset, truth.size)
+              if truth.kind in ("payload", "header") else ""))
     start, end = region.offset, region.offset + region.size
     dash = ' stroke-dasharray="3,2"' if region.kind == "untouched" else ""
     out.append(f'<g class="mp-region mp-{region.kind}"><title>{escape(tip)}</title>')
