@@ -1,6 +1,9 @@
 """mempools: how C programs get memory - malloc/free and three pool allocators in real C."""
 
+from mempools import viz
 from mempools.block import Block, Region
+from mempools.bump import BumpPool, Mark
+from mempools.embedded import EmbeddedPool
 from mempools.errors import (
     BadAlignment,
     BadSize,
@@ -14,11 +17,8 @@ from mempools.errors import (
     StaleHandle,
     UseAfterClose,
 )
-from mempools.bump import BumpPool, Mark
-from mempools.embedded import EmbeddedPool
 from mempools.fixed import FixedPool
 from mempools.malloc import Malloc
-from mempools import viz
 from mempools.trace import Op, ReplayError, ReplayResult, Trace, TraceError, replay
 
 __all__ = [
