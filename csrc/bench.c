@@ -36,10 +36,11 @@ static size_t repeats_clamped(size_t repeats)
 }
 
 /* A cheap deterministic index sequence, so every allocator sees the same churn order. */
-static size_t churn_next(size_t *state, size_t live)
+static size_t churn_next(unsigned long long *state, size_t live)
 {
     *state = *state * 6364136223846793005u + 1442695040888963407u;
-    return (size_t)(*state >> 33) % live;
+    /* multiply-shift range reduction: no division inside the timed loop */
+    return (size_t)(((*state >> 32) * (unsigned long long)live) >> 32);
 }
 
 /* Touch the block, as a real user would, so no allocator is timed on untouched memory. */
@@ -56,7 +57,7 @@ double bench_malloc_pairs(size_t size, size_t live, size_t pairs, size_t repeats
     void **slot = calloc(live, sizeof *slot);
     if (!slot) return -1;
     for (size_t r = 0; r < repeats; r++) {
-        size_t state = 42;
+        unsigned long long state = 42;
         for (size_t i = 0; i < live; i++) slot[i] = malloc(size);
         double start = clock_ns();
         for (size_t i = 0; i < pairs; i++) {
@@ -84,7 +85,7 @@ double bench_fixed_pairs(size_t size, size_t live, size_t pairs, size_t repeats)
         return -1;
     }
     for (size_t r = 0; r < repeats; r++) {
-        size_t state = 42;
+        unsigned long long state = 42;
         for (size_t i = 0; i < live; i++) fixed_pool_alloc(p, &slot[i]);
         double start = clock_ns();
         for (size_t i = 0; i < pairs; i++) {
@@ -115,7 +116,7 @@ double bench_embedded_pairs(size_t size, size_t live, size_t pairs, size_t repea
         return -1;
     }
     for (size_t r = 0; r < repeats; r++) {
-        size_t state = 42;
+        unsigned long long state = 42;
         for (size_t i = 0; i < live; i++) embedded_pool_alloc(p, size, &slot[i]);
         double start = clock_ns();
         for (size_t i = 0; i < pairs; i++) {

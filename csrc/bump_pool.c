@@ -14,9 +14,9 @@ typedef struct chunk {
     size_t start;       /* offset of base in the pool's concatenated offset space */
 } chunk;
 
-/* One allocation, kept so the walker can show payload and padding. A production arena keeps
- * nothing per allocation; this journal is the course's instrumentation, not the allocator's
- * bookkeeping (stats.padding is counted without it). Entries are in allocation order. */
+/* One allocation, kept (with BUMP_JOURNAL) so the walker can show payload and padding. A
+ * production arena keeps nothing per allocation, so the journal is optional instrumentation;
+ * stats are counted without it. Entries are in allocation order. */
 typedef struct entry {
     size_t chunk;  /* chunk index */
     size_t offset; /* payload offset within the chunk */
@@ -36,16 +36,22 @@ struct bump_pool {
     entry *journal;           /* the allocations, for the walker */
     size_t nentries;          /* live allocations */
     size_t entry_slots;       /* room in journal[] */
+    size_t used;              /* bytes used in all chunks (padding included) */
+    size_t allocations;       /* live allocations */
     size_t high_water;        /* largest total used */
+    size_t last_offset;       /* pool offset of the latest allocation */
     size_t padding;           /* padding bytes currently used */
     size_t malloc_calls;      /* calls made to malloc/realloc */
 };
 
 static size_t pool_used(const bump_pool *p)
 {
-    size_t total = 0;
-    for (size_t i = 0; i < p->nchunks; i++) total += p->chunks[i].used;
-    return total;
+    return p->used;
+}
+
+static int pool_journaling(const bump_pool *p)
+{
+    return (p->flags & BUMP_JOURNAL) != 0;
 }
 
 static chunk *pool_current(bump_pool *p)
@@ -89,7 +95,7 @@ static int chunk_append(bump_pool *p, size_t capacity)
 /* Make room for one more journal entry; the pool is unchanged on failure. */
 static int journal_reserve(bump_pool *p)
 {
-    if (p->nentries < p->entry_slots) return POOL_OK;
+    if (!pool_journaling(p) || p->nentries < p->entry_slots) return POOL_OK;
     size_t slots = p->entry_slots ? p->entry_slots * 2 : 16;
     size_t bytes;
     if (size_mul(slots, sizeof(entry), &bytes) != POOL_OK) return POOL_EOVERFLOW;
@@ -131,7 +137,7 @@ int bump_pool_create(bump_pool **out, size_t capacity, size_t align, unsigned fl
 {
     if (!out) return POOL_EINVAL;
     *out = NULL;
-    if (flags & ~(BUMP_GROWABLE | BUMP_MEASURE | BUMP_POISON)) return POOL_EINVAL;
+    if (flags & ~(BUMP_GROWABLE | BUMP_MEASURE | BUMP_POISON | BUMP_JOURNAL)) return POOL_EINVAL;
     if (!size_is_pow2(align) || align < sizeof(void *)) return POOL_EALIGN;
     if (flags & BUMP_MEASURE) capacity = SIZE_MAX - BUMP_CHUNK_ALIGN;
     if (capacity == 0) return POOL_EINVAL;
@@ -178,13 +184,15 @@ int bump_pool_alloc_aligned(bump_pool *p, size_t size, size_t align, void **out)
     err = journal_reserve(p);
     if (err != POOL_OK) return err;
     chunk *c = pool_current(p);
-    entry e = {p->nchunks - 1, c->used + pad, size, pad};
-    p->journal[p->nentries++] = e;
-    c->used += pad + size;
+    size_t offset = c->used + pad;
+    if (pool_journaling(p)) p->journal[p->nentries++] = (entry){p->nchunks - 1, offset, size, pad};
+    c->used = offset + size;
+    p->used += pad + size;
     p->padding += pad;
-    size_t used = pool_used(p);
-    if (used > p->high_water) p->high_water = used;
-    if (!(p->flags & BUMP_MEASURE)) *out = (void *)(c->base + e.offset);
+    p->allocations++;
+    p->last_offset = c->start + offset;
+    if (p->used > p->high_water) p->high_water = p->used;
+    if (!(p->flags & BUMP_MEASURE)) *out = (void *)(c->base + offset);
     return POOL_OK;
 }
 
@@ -196,9 +204,7 @@ int bump_pool_alloc(bump_pool *p, size_t size, void **out)
 
 size_t bump_pool_last_offset(const bump_pool *p)
 {
-    if (!p || p->nentries == 0) return 0;
-    const entry *e = &p->journal[p->nentries - 1];
-    return p->chunks[e->chunk].start + e->offset;
+    return p ? p->last_offset : 0;
 }
 
 size_t bump_pool_available(const bump_pool *p)
@@ -210,11 +216,13 @@ size_t bump_pool_available(const bump_pool *p)
 
 bump_mark bump_pool_mark(const bump_pool *p)
 {
-    bump_mark m = {p, 0, 0, 0};
+    bump_mark m = {p, 0, 0, 0, 0, 0};
     if (p) {
         m.generation = p->generation;
         m.chunk = p->nchunks - 1;
         m.used = p->chunks[p->nchunks - 1].used;
+        m.padding = p->padding;
+        m.allocations = p->allocations;
     }
     return m;
 }
@@ -226,24 +234,26 @@ static void chunk_poison(const bump_pool *p, const chunk *c, size_t from, size_t
         memset((void *)(c->base + from), BUMP_POISON_BYTE, to - from);
 }
 
-/* Drop everything after (chunk, used): later chunks are freed, the journal is cut. */
-static void pool_rewind(bump_pool *p, size_t chunk_index, size_t used)
+/* Drop everything after (chunk, used): later chunks are freed, the journal is cut. Without a
+ * journal the padding and allocation counts after a mark are unknown: they restart from the
+ * mark's own (a reset zeroes them). */
+static void pool_rewind(bump_pool *p, size_t chunk_index, size_t used, size_t padding,
+                        size_t allocations)
 {
     while (p->nchunks - 1 > chunk_index) {
         chunk *c = pool_current(p);
         chunk_poison(p, c, 0, c->used);
+        p->used -= c->used;
         free(c->raw);
         p->nchunks--;
     }
     chunk *c = pool_current(p);
     chunk_poison(p, c, used, c->used);
+    p->used -= c->used - used;
     c->used = used;
-    while (p->nentries > 0) {
-        const entry *e = &p->journal[p->nentries - 1];
-        if (e->chunk < chunk_index || (e->chunk == chunk_index && e->offset < used)) break;
-        p->padding -= e->pad;
-        p->nentries--;
-    }
+    p->padding = padding;
+    p->allocations = allocations;
+    while (p->nentries > allocations) p->nentries--;
 }
 
 int bump_pool_release(bump_pool *p, bump_mark mark)
@@ -254,14 +264,14 @@ int bump_pool_release(bump_pool *p, bump_mark mark)
     /* A mark above the current top was already released past: it no longer names a position. */
     if (mark.chunk >= p->nchunks) return POOL_ESTALE;
     if (mark.chunk == p->nchunks - 1 && mark.used > p->chunks[mark.chunk].used) return POOL_ESTALE;
-    pool_rewind(p, mark.chunk, mark.used);
+    pool_rewind(p, mark.chunk, mark.used, mark.padding, mark.allocations);
     return POOL_OK;
 }
 
 void bump_pool_reset(bump_pool *p)
 {
     if (!p) return;
-    pool_rewind(p, 0, 0);
+    pool_rewind(p, 0, 0, 0, 0);
     p->generation++;
 }
 
@@ -275,7 +285,7 @@ void bump_pool_stats(const bump_pool *p, bump_stats *s)
     s->high_water = p->high_water;
     s->padding = p->padding;
     s->chunks = p->nchunks;
-    s->allocations = p->nentries;
+    s->allocations = p->allocations;
     s->malloc_calls = p->malloc_calls;
 }
 
@@ -304,6 +314,8 @@ void bump_pool_walk(const bump_pool *p, pool_walker fn, void *user)
     size_t k = 0;
     for (size_t i = 0; i < p->nchunks; i++) {
         const chunk *c = &p->chunks[i];
+        if (!pool_journaling(p) && c->used) /* without a journal: one used run per chunk */
+            fn(c->start, c->used, POOL_REGION_PAYLOAD, -1, user);
         for (; k < p->nentries && p->journal[k].chunk == i; k++) {
             const entry *e = &p->journal[k];
             if (e->pad) fn(c->start + e->offset - e->pad, e->pad, POOL_REGION_PADDING, -1, user);
@@ -318,13 +330,15 @@ const char *bump_pool_check(const bump_pool *p)
 {
     if (!p) return "pool is NULL";
     if (p->nchunks == 0) return "no chunk";
-    size_t k = 0, padding = 0;
+    size_t k = 0, padding = 0, used = 0;
     for (size_t i = 0; i < p->nchunks; i++) {
         const chunk *c = &p->chunks[i];
         if (c->used > c->capacity) return "chunk used exceeds its capacity";
         if (c->base % BUMP_CHUNK_ALIGN) return "chunk base is not aligned";
         if (i && c->start != p->chunks[i - 1].start + p->chunks[i - 1].capacity)
             return "chunk start does not follow the previous chunk";
+        used += c->used;
+        if (!pool_journaling(p)) continue;
         size_t top = 0;
         for (; k < p->nentries && p->journal[k].chunk == i; k++) {
             const entry *e = &p->journal[k];
@@ -334,8 +348,12 @@ const char *bump_pool_check(const bump_pool *p)
         }
         if (top != c->used) return "chunk used does not match its allocations";
     }
-    if (k != p->nentries) return "journal names a chunk out of order";
-    if (padding != p->padding) return "padding total does not match the allocations";
+    if (used != p->used) return "used total does not match the chunks";
+    if (pool_journaling(p)) {
+        if (k != p->nentries) return "journal names a chunk out of order";
+        if (padding != p->padding) return "padding total does not match the allocations";
+        if (p->nentries != p->allocations) return "allocation count does not match the journal";
+    }
     if (pool_used(p) > p->high_water) return "high-water mark below current use";
     return NULL;
 }

@@ -11,6 +11,7 @@ typedef struct bump_pool bump_pool;
 #define BUMP_GROWABLE 1u /* chain a new chunk when a request does not fit */
 #define BUMP_MEASURE 2u  /* no memory: run the same arithmetic on a virtual base to size a pool */
 #define BUMP_POISON 4u   /* fill released memory with BUMP_POISON_BYTE */
+#define BUMP_JOURNAL 8u  /* record each allocation so the walker can show payload and padding */
 #define BUMP_POISON_BYTE 0xDD
 
 /* Every chunk's first byte is aligned to this, so alignments up to it give the same offsets on
@@ -25,6 +26,8 @@ typedef struct bump_mark {
     unsigned long generation; /* the pool's reset count when it was taken */
     size_t chunk;             /* index of the chunk that was current */
     size_t used;              /* bytes used in that chunk */
+    size_t padding;           /* the pool's padding total then */
+    size_t allocations;       /* the pool's allocation count then */
 } bump_mark;
 
 typedef struct bump_stats {

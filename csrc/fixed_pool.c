@@ -18,6 +18,7 @@ struct fixed_pool {
     size_t block_size;         /* requested bytes per block */
     size_t stride;             /* distance between blocks: >= block_size, >= a pointer, aligned */
     size_t count;              /* number of blocks */
+    int stride_shift;          /* log2(stride) when stride is a power of two, else -1 */
     free_block *free_head;     /* most recently freed block (LIFO), NULL when the list is empty */
     size_t high_water;         /* blocks ever handed out */
     size_t used;               /* blocks currently handed out */
@@ -81,6 +82,10 @@ static long block_index(const fixed_pool *p, const void *ptr)
 {
     uintptr_t a = (uintptr_t)ptr, base = (uintptr_t)p->blocks;
     if (a < base || a - base >= (uintptr_t)p->high_water * p->stride) return -1;
+    if (p->stride_shift >= 0) { /* a shift instead of a division keeps free O(1) and cheap */
+        if ((a - base) & (p->stride - 1)) return -1;
+        return (long)((a - base) >> p->stride_shift);
+    }
     if ((a - base) % p->stride) return -1;
     return (long)((a - base) / p->stride);
 }
@@ -89,6 +94,9 @@ static void pool_init_fields(fixed_pool *p, size_t block_size, size_t stride, si
 {
     p->block_size = block_size;
     p->stride = stride;
+    p->stride_shift = -1;
+    if (size_is_pow2(stride))
+        for (p->stride_shift = 0; ((size_t)1 << p->stride_shift) != stride; p->stride_shift++) continue;
     p->count = count;
     p->free_head = NULL;
     p->high_water = 0;

@@ -33,8 +33,11 @@ class BumpPool(Pool):
         self._closed = True  # until C succeeds
         cap = as_size(capacity, "capacity") if not measure else 1
         self.alignment = as_alignment(align, minimum=ffi.sizeof("void *"))
-        flags = ((lib.BUMP_GROWABLE if growable else 0) | (lib.BUMP_MEASURE if measure else 0)
-                 | (lib.BUMP_POISON if poison else 0))
+        # the journal lets walk() show each allocation's payload and padding
+        flags = lib.BUMP_JOURNAL
+        flags |= lib.BUMP_GROWABLE if growable else 0
+        flags |= lib.BUMP_MEASURE if measure else 0
+        flags |= lib.BUMP_POISON if poison else 0
         out = ffi.new("bump_pool **")
         raise_on(lib.bump_pool_create(out, cap, self.alignment, flags),
                  f"BumpPool(capacity={cap}, align={self.alignment})")
