@@ -9,6 +9,8 @@ SANITIZE := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-fra
 C_SOURCES := $(wildcard csrc/*.c)
 PORT ?= 8888
 TOKEN ?= $(shell $(PYTHON) -c "import secrets; print(secrets.token_hex(16))")
+# JupyterLab refuses to run as root (containers, CI) without saying so explicitly
+AS_ROOT := $(if $(filter 0,$(shell id -u)),--allow-root)
 
 .PHONY: lab test install ctest lint pytest notebooks browser bench clean
 
@@ -23,7 +25,7 @@ install: $(VENV)/.installed
 lab: install
 	@echo "JupyterLab on http://127.0.0.1:$(PORT)/lab?token=$(TOKEN)"
 	$(VENV)/bin/jupyter lab --notebook-dir=notebooks --ip=127.0.0.1 --port=$(PORT) \
-		--IdentityProvider.token=$(TOKEN) --no-browser
+		--IdentityProvider.token=$(TOKEN) --no-browser $(AS_ROOT)
 
 build/test_pools: $(C_SOURCES) tests/c/test_pools.c tests/c/check.h
 	mkdir -p build

@@ -173,3 +173,15 @@ class MallocModel(RuleBasedStateMachine):
 
 
 TestMallocModel = MallocModel.TestCase
+
+
+def test_unsafe_write_reaches_usable_size_but_not_the_next_header(heap):
+    b = heap.malloc(20)
+    usable = heap.usable_size(b)
+    assert usable >= 20
+    b.unsafe_write(b"x" * usable)  # past the 20 requested bytes: what C code gets away with
+    with pytest.raises(mp.BadSize):
+        b.write(b"x" * 21)
+    with pytest.raises(mp.ForeignBlock):
+        b.unsafe_write(b"x" * (usable + 1))
+    heap.free(b)

@@ -8,7 +8,7 @@ from typing import Any
 
 from mempools._native import ffi, lib
 from mempools.block import Block
-from mempools.errors import BadSize, OutOfMemory
+from mempools.errors import BadSize, ForeignBlock, OutOfMemory
 from mempools.pool import Pool
 from mempools.validate import as_size, checked_product
 
@@ -116,6 +116,17 @@ class Malloc(Pool):
 
     def _address_of(self, block: Block) -> int:
         return int(ffi.cast("uintptr_t", self._ptr[block.id]))
+
+    def _write_unchecked(self, block: Block, at: int, data: bytes) -> None:
+        # past the requested size but inside what libc reserved is the lesson; past that lies
+        # the next chunk's header, and overwriting it would crash the interpreter later
+        usable = self.usable_size(block)
+        if at < 0 or at + len(data) > usable:
+            raise ForeignBlock(
+                f"block {block.label}: writing {len(data)} bytes at {at} would run past the "
+                f"{usable} bytes libc reserved, into the next chunk's header; refused"
+            )
+        self._write(block, at, data)
 
     def _base(self) -> int:
         if not self._ptr:
