@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, NamedTuple
 
-from mempools.errors import BadSize
+from mempools.errors import BadSize, ForeignBlock
 
 if TYPE_CHECKING:
     from mempools.pool import Pool
@@ -95,8 +95,6 @@ class Block:
 def require_block(value: object) -> Block:
     """`value` if it is a Block, else a clear ForeignBlock-like error."""
     if not isinstance(value, Block):
-        from mempools.errors import ForeignBlock
-
         raise ForeignBlock(f"expected a Block, got {type(value).__name__} {value!r}")
     return value
 

@@ -45,7 +45,7 @@ class EmbeddedPool(Pool):
         self._ctx = ffi.new_handle(self.sections)
         self._hooks = ffi.new("emb_hooks *", (lib.mp_section_enter, lib.mp_section_exit, self._ctx))
         lib.embedded_pool_set_hooks(self._p, self._hooks)
-        self._handle: dict[int, Any] = {}  # block id -> emb_handle
+        self._handle: dict[int, Any] = {}  # block id -> owning emb_handle * from ffi.new
         self._closed = False
 
     def _destroy(self) -> None:
@@ -66,7 +66,7 @@ class EmbeddedPool(Pool):
         raise_on(lib.embedded_pool_alloc(self._p, n, h),
                  f"EmbeddedPool.alloc({n}) with {self.stats['free_bytes']} bytes free")
         block = self._new_block(n)
-        self._handle[block.id] = ffi.new("emb_handle *", (h.slot, h.generation))[0]
+        self._handle[block.id] = h  # keep the owning pointer; calls pass h[0] by value
         return block
 
     def realloc(self, block: Block, size: int) -> Block:
@@ -74,7 +74,7 @@ class EmbeddedPool(Pool):
         data and the handle are unchanged."""
         b = self._require_live(block)
         n = as_size(size, "new size")
-        raise_on(lib.embedded_pool_realloc(self._p, self._handle[b.id], n),
+        raise_on(lib.embedded_pool_realloc(self._p, self._handle[b.id][0], n),
                  f"EmbeddedPool.realloc(block {b.label}, {n})")
         b.size = n
         return b
@@ -82,7 +82,7 @@ class EmbeddedPool(Pool):
     def free(self, block: Block) -> None:
         """Free the block; its handle goes stale (DoubleFree if freed again)."""
         b = self._require_live(block)
-        raise_on(lib.embedded_pool_free(self._p, self._handle[b.id]),
+        raise_on(lib.embedded_pool_free(self._p, self._handle[b.id][0]),
                  f"EmbeddedPool.free(block {b.label})")
         del self._handle[b.id]
         self._forget(b, "freed")
@@ -98,14 +98,14 @@ class EmbeddedPool(Pool):
         """Pin the block (it will not move) and return its offset; nests, like a lock count."""
         b = self._require_live(block)
         raw = ffi.new("void **")
-        raise_on(lib.embedded_pool_lock(self._p, self._handle[b.id], raw),
+        raise_on(lib.embedded_pool_lock(self._p, self._handle[b.id][0], raw),
                  f"EmbeddedPool.lock(block {b.label})")
         return self._offset_of(b)
 
     def unlock(self, block: Block) -> None:
         """Undo one lock; LockError when the block is not locked."""
         b = self._require_live(block)
-        raise_on(lib.embedded_pool_unlock(self._p, self._handle[b.id]),
+        raise_on(lib.embedded_pool_unlock(self._p, self._handle[b.id][0]),
                  f"EmbeddedPool.unlock(block {b.label})")
 
     def peek(self, offset: int, n: int) -> bytes:
@@ -134,7 +134,7 @@ class EmbeddedPool(Pool):
 
     def _offset_of(self, block: Block) -> int:
         off, size = ffi.new("size_t *"), ffi.new("size_t *")
-        raise_on(lib.embedded_pool_offset(self._p, self._handle[block.id], off, size),
+        raise_on(lib.embedded_pool_offset(self._p, self._handle[block.id][0], off, size),
                  f"block {block.label}")
         return int(off[0])
 
@@ -156,7 +156,7 @@ class EmbeddedPool(Pool):
 
     def _owner_label(self, owner: int) -> str | None:
         for block_id, h in self._handle.items():
-            if h.slot == owner:
+            if h.slot == owner:  # cdata pointer: attribute access reads through it
                 return self._blocks[block_id].label
         return None
 

@@ -4,15 +4,11 @@ from __future__ import annotations
 
 import operator
 
+from mempools._native import ffi
 from mempools.errors import BadAlignment, BadSize
 
-SIZE_MAX = 2**64 - 1  # replaced below by the platform's real size_t limit
-try:
-    from mempools._native import ffi as _ffi
-
-    SIZE_MAX = 2 ** (8 * _ffi.sizeof("size_t")) - 1
-except ImportError:  # pragma: no cover - the package is always installed with its C built
-    pass
+#: the largest value C's size_t holds on this platform
+SIZE_MAX = 2 ** (8 * ffi.sizeof("size_t")) - 1
 
 
 def as_size(value: object, what: str = "size", *, allow_zero: bool = False) -> int:
