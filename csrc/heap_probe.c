@@ -55,3 +55,15 @@ int heap_product_checked(size_t n, size_t size, size_t *out)
 {
     return size_mul(n, size, out);
 }
+
+void heap_ints_fill(int *block, size_t n)
+{
+    for (size_t i = 0; i < n; i++) block[i] = (int)(i * i);
+}
+
+long long heap_ints_sum(const int *block, size_t n)
+{
+    long long sum = 0;
+    for (size_t i = 0; i < n; i++) sum += block[i];
+    return sum;
+}

@@ -23,4 +23,8 @@ size_t heap_product_unchecked(size_t n, size_t size);
 /* n * size, or POOL_EOVERFLOW when it would wrap (the check every caller should make). */
 int heap_product_checked(size_t n, size_t size, size_t *out);
 
+/* The classic program, in C: fill n ints with i * i, then read them back and sum them. */
+void heap_ints_fill(int *block, size_t n);
+long long heap_ints_sum(const int *block, size_t n);
+
 #endif

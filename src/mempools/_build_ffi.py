@@ -43,6 +43,8 @@ size_t heap_usable_size(void *block);
 size_t heap_chunk_size_field(const void *block);
 size_t heap_product_unchecked(size_t n, size_t size);
 int heap_product_checked(size_t n, size_t size, size_t *out);
+void heap_ints_fill(int *block, size_t n);
+long long heap_ints_sum(const int *block, size_t n);
 
 typedef struct bump_pool bump_pool;
 #define BUMP_GROWABLE ...

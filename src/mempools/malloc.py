@@ -43,6 +43,9 @@ class Malloc(Pool):
     def __init__(self) -> None:
         super().__init__()
         self._ptr: dict[int, Any] = {}
+        # blocks this heap freed: address -> usable bytes. walk() draws those that still lie
+        # between our live blocks as "free"; libc may reuse them, so a new block clears them.
+        self._freed: dict[int, int] = {}
         self._counts = {"mallocs": 0, "callocs": 0, "reallocs": 0, "frees": 0, "failed": 0}
 
     def _destroy(self) -> None:
@@ -54,6 +57,9 @@ class Malloc(Pool):
         block = self._new_block(size, label)
         block.where = _call_site()
         self._ptr[block.id] = ptr
+        start = int(ffi.cast("uintptr_t", ptr)) - HEADER
+        end = start + HEADER + (int(lib.heap_usable_size(ptr)) or size)
+        self._freed = {a: u for a, u in self._freed.items() if a + u <= start or a - HEADER >= end}
         return block
 
     # -- the four calls ---------------------------------------------------------------------
@@ -99,6 +105,7 @@ class Malloc(Pool):
     def free(self, block: Block) -> None:
         """free: the block goes back to libc; freeing it again raises DoubleFree."""
         b = self._require_live(block)
+        self._freed[self._address_of(b)] = self.usable_size(b)
         lib.free(self._ptr.pop(b.id))
         self._counts["frees"] += 1
         self._forget(b, "freed")
@@ -160,12 +167,28 @@ class Malloc(Pool):
                 ffi.cast("unsigned char *", self._address_of(b) - HEADER), HEADER + usable)[:]
         return bytes(out)
 
+    def _gap(self, start: int, end: int) -> list[tuple[int, int, int, int]]:
+        """Regions for [start, end) between our blocks: blocks we freed are "free", the rest
+        is libc's or other code's ("other")."""
+        base = self._base()
+        holes = sorted((a - base - HEADER, a - base + u) for a, u in self._freed.items()
+                       if start <= a - base - HEADER and a - base + u <= end)
+        out, cursor = [], start
+        for lo, hi in holes:
+            if lo > cursor:
+                out.append((cursor, lo - cursor, 6, -1))
+            out.append((lo, hi - lo, 3, -1))
+            cursor = hi
+        if end > cursor:
+            out.append((cursor, end - cursor, 6, -1))
+        return out
+
     def _walk_raw(self) -> list[tuple[int, int, int, int]]:
         regions: list[tuple[int, int, int, int]] = []
         cursor = 0
         for off, usable, b in self._spans():
             if off - HEADER > cursor:
-                regions.append((cursor, off - HEADER - cursor, 6, -1))
+                regions += self._gap(cursor, off - HEADER)
             if HEADER:
                 regions.append((off - HEADER, HEADER, 0, b.id))
             regions.append((off, b.size, 1, b.id))
