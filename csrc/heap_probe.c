@@ -2,6 +2,7 @@
 #include "heap_probe.h"
 #include "pool_common.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 #if defined(__GLIBC__)
@@ -66,4 +67,80 @@ long long heap_ints_sum(const int *block, size_t n)
     long long sum = 0;
     for (size_t i = 0; i < n; i++) sum += block[i];
     return sum;
+}
+
+/* Allocate HEAP_DRAIN blocks of `size` so later requests of that size come from fresh memory. */
+static int drain_allocate(void **drain, size_t size)
+{
+    for (size_t i = 0; i < HEAP_DRAIN; i++) {
+        drain[i] = malloc(size);
+        if (!drain[i]) {
+            while (i-- > 0) free(drain[i]);
+            return POOL_ENOMEM;
+        }
+    }
+    return POOL_OK;
+}
+
+static void drain_release(void **drain)
+{
+    for (size_t i = 0; i < HEAP_DRAIN; i++) free(drain[i]);
+}
+
+int heap_reuse_experiment(size_t size, unsigned char *after, int *same)
+{
+    void *drain[HEAP_DRAIN];
+    if (size == 0 || !after || !same) return POOL_EINVAL;
+    if (drain_allocate(drain, size) != POOL_OK) return POOL_ENOMEM;
+    unsigned char *first = malloc(size);
+    if (!first) {
+        drain_release(drain);
+        return POOL_ENOMEM;
+    }
+    /* volatile: a memset right before free is a dead store the optimiser may delete */
+    for (size_t i = 0; i < size; i++) ((volatile unsigned char *)first)[i] = 0xAB;
+    uintptr_t first_address = (uintptr_t)first;
+    free(first);
+    unsigned char *second = malloc(size);
+    int err = second ? POOL_OK : POOL_ENOMEM;
+    if (second) {
+        memcpy(after, second, size); /* reading it is the lesson: never do this in a program */
+        *same = (uintptr_t)second == first_address;
+        free(second);
+    }
+    drain_release(drain);
+    return err;
+}
+
+/* Two blocks are back to back when the second starts one small stride after the first. */
+static int block_follows(const void *prev, const void *next, size_t size)
+{
+    uintptr_t a = (uintptr_t)prev, b = (uintptr_t)next;
+    return b > a && b - a <= size + 4 * sizeof(size_t) + POOL_MAX_ALIGN;
+}
+
+int heap_checkerboard(size_t n, size_t size, void **blocks)
+{
+    if (n == 0 || size == 0 || !blocks || n > HEAP_CHECKERBOARD_TRIES) return POOL_EINVAL;
+    void **tried = malloc(HEAP_CHECKERBOARD_TRIES * sizeof *tried);
+    if (!tried) return POOL_ENOMEM;
+    /* keep allocating until the last n lie back to back: the first ones fill whatever holes
+     * the process already had */
+    size_t count = 0, run = 0;
+    while (run < n && count < HEAP_CHECKERBOARD_TRIES) {
+        void *b = malloc(size);
+        if (!b) break;
+        run = count && block_follows(tried[count - 1], b, size) ? run + 1 : 1;
+        tried[count++] = b;
+    }
+    int err = run == n ? POOL_OK : POOL_ENOMEM;
+    size_t first = err == POOL_OK ? count - n : count;
+    for (size_t i = 0; i < first; i++) free(tried[i]);
+    for (size_t i = 0; i < n && err == POOL_OK; i++) {
+        blocks[i] = tried[first + i];
+        if (i % 2) free(blocks[i]);
+        else memset(blocks[i], 'A' + (int)(i / 2 % 26), size); /* the data a program keeps */
+    }
+    free(tried);
+    return err;
 }

@@ -185,3 +185,24 @@ def test_unsafe_write_reaches_usable_size_but_not_the_next_header(heap):
     with pytest.raises(mp.ForeignBlock):
         b.unsafe_write(b"x" * (usable + 1))
     heap.free(b)
+
+
+def test_reuse_after_free_shows_old_bytes(heap):
+    after, same = heap.reuse_after_free(200)
+    assert len(after) == 200
+    if mp.malloc.GLIBC:
+        assert same and after[16:] == b"\xab" * 184  # only the free-list link and key changed
+    with pytest.raises(mp.BadSize):
+        heap.reuse_after_free(0)
+
+
+def test_checkerboard_leaves_holes_between_live_blocks(heap):
+    live = heap.checkerboard(7, 1000)
+    assert len(live) == 4 and [b.read(1) for b in live] == [b"A", b"B", b"C", b"D"]
+    holes = heap.holes()
+    assert len(holes) == 3 and all(size >= 1000 for _, size in holes)
+    offsets = [b.offset for b in live]
+    assert all(lo < hole < hi for (hole, _), lo, hi in zip(holes, offsets, offsets[1:]))
+    heap.check()
+    for b in live:
+        heap.free(b)

@@ -45,6 +45,8 @@ size_t heap_product_unchecked(size_t n, size_t size);
 int heap_product_checked(size_t n, size_t size, size_t *out);
 void heap_ints_fill(int *block, size_t n);
 long long heap_ints_sum(const int *block, size_t n);
+int heap_reuse_experiment(size_t size, unsigned char *after, int *same);
+int heap_checkerboard(size_t n, size_t size, void **blocks);
 
 typedef struct bump_pool bump_pool;
 #define BUMP_GROWABLE ...

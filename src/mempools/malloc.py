@@ -9,7 +9,7 @@ from typing import Any
 from mempools._native import ffi, lib
 from mempools.block import Block
 from mempools.errors import BadSize, ForeignBlock, OutOfMemory
-from mempools.pool import Pool
+from mempools.pool import Pool, raise_on
 from mempools.validate import as_size, checked_product
 
 GLIBC = bool(lib.heap_is_glibc())
@@ -120,6 +120,33 @@ class Malloc(Pool):
         """The raw size word glibc stores before the block (flags in the low 3 bits)."""
         b = self._require_live(block)
         return int(lib.heap_chunk_size_field(self._ptr[b.id])) if GLIBC else None
+
+    def checkerboard(self, n: int, size: int) -> list[Block]:
+        """In C, with no Python allocation in between: `n` blocks of `size` bytes back to back,
+        then free every other one. Returns the live blocks (now this heap's); walk() draws the
+        holes between them as free."""
+        self._require_open()
+        count, each = as_size(n, "n"), as_size(size)
+        raw = ffi.new("void *[]", count)
+        raise_on(lib.heap_checkerboard(count, each, raw), f"checkerboard({count}, {each})")
+        live = [self._adopt(raw[i], each) for i in range(0, count, 2)]
+        usable = self.usable_size(live[0])
+        for i in range(1, count, 2):
+            self._freed[int(ffi.cast("uintptr_t", raw[i]))] = usable
+        return live
+
+    def reuse_after_free(self, size: int) -> tuple[bytes, bool]:
+        """In C: malloc(size), fill it with 0xAB, free it, malloc(size) again. Returns the second
+        block's bytes as libc handed them over, and whether it came back at the same address."""
+        self._require_open()
+        n = as_size(size)
+        after, same = ffi.new("unsigned char[]", n), ffi.new("int *")
+        raise_on(lib.heap_reuse_experiment(n, after, same), f"reuse_after_free({n})")
+        return ffi.buffer(after)[:], bool(same[0])
+
+    def holes(self) -> list[tuple[int, int]]:
+        """(offset, bytes) of each block this heap freed that still lies between live ones."""
+        return [(r.offset, r.size) for r in self.walk() if r.kind == "free"]
 
     def _address_of(self, block: Block) -> int:
         return int(ffi.cast("uintptr_t", self._ptr[block.id]))
