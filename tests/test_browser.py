@@ -81,10 +81,12 @@ def browser():
 
 
 def expected_maps(path):
-    """How many memory-map widgets the stored notebook shows."""
+    """How many widgets with a memory map the stored notebook shows (each stores a static copy
+    of its SVG beside the widget view)."""
     cells = json.loads(path.read_text())["cells"]
     return sum(1 for c in cells if c["cell_type"] == "code" for o in c.get("outputs", [])
-               if "MemoryMap(" in "".join(o.get("data", {}).get("text/plain", "")))
+               if "application/vnd.jupyter.widget-view+json" in o.get("data", {})
+               and "mp-memmap" in "".join(o["data"].get("image/svg+xml", "")))
 
 
 ALL_RAN = """() => {
