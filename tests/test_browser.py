@@ -98,15 +98,15 @@ ALL_RAN = """() => {
 def run_all_cells(page):
     """Run > Run All Cells, until every code cell shows an execution count. A click that lands
     while the kernel is still connecting clears the outputs but runs nothing: try again."""
-    for _ in range(3):
+    for _ in range(4):
         page.click("li.lm-MenuBar-item:has-text('Run')")
         page.click("li.lm-Menu-item:has-text('Run All Cells')")
         try:
-            page.wait_for_function(ALL_RAN, timeout=60_000)
+            page.wait_for_function(ALL_RAN, timeout=25_000)
             return
         except Exception:  # playwright's TimeoutError: the kernel did not start them
             page.wait_for_timeout(2_000)
-    pytest.fail("JupyterLab never ran the cells (the kernel did not answer Run All three times)")
+    pytest.fail("JupyterLab never ran the cells (the kernel did not answer Run All four times)")
 
 
 @pytest.mark.parametrize("notebook", NOTEBOOKS, ids=lambda p: p.name)

@@ -407,3 +407,27 @@ TestBump = BumpModel.TestCase
 TestGrowableBump = GrowableBumpModel.TestCase
 TestFixed = FixedModel.TestCase
 TestEmbedded = EmbeddedModel.TestCase
+
+
+def test_naive_bump_loses_the_last_byte_the_real_one_does_not():
+    naive = mp.naive.NaiveBump(64)
+    assert naive.available == 63 and naive.alloc(64) is None and naive.alloc(63) == 0
+    real = mp.BumpPool(64)
+    assert real.alloc(64).offset == 0 and real.available == 0
+
+
+def test_bump_walk_draws_padding_between_aligned_pieces():
+    pool = mp.BumpPool(256)
+    pool.alloc(3)
+    pool.alloc(8, align=64)
+    kinds = [(r.offset, r.size, r.kind) for r in pool.walk()]
+    assert kinds == [(0, 3, "payload"), (3, 61, "padding"), (64, 8, "payload"), (72, 184, "free")]
+
+
+def test_bump_growth_chains_chunks_and_counts_mallocs():
+    pool = mp.BumpPool(256, growable=True)
+    for size in (100, 100, 100, 300):
+        pool.alloc(size)
+    assert pool.chunks() == [(0, 256), (256, 512)]
+    assert pool.stats["chunks"] == 2 and pool.stats["malloc_calls"] == 4
+    pool.check()

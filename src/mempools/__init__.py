@@ -1,6 +1,6 @@
 """mempools: how C programs get memory - malloc/free and three pool allocators in real C."""
 
-from mempools import viz
+from mempools import bench, naive, viz
 from mempools.block import Block, Region
 from mempools.bump import BumpPool, Mark
 from mempools.embedded import EmbeddedPool
@@ -34,6 +34,8 @@ __all__ = [
     "ReplayResult",
     "Trace",
     "TraceError",
+    "bench",
+    "naive",
     "replay",
     "viz",
     "CorruptPool",

@@ -25,18 +25,34 @@ class Row:
         return self.libc_ns / self.pool_ns if self.pool_ns > 0 else float("nan")
 
 
-def run(size: int = 32, live: int = 1024, pairs: int = 200_000, repeats: int = 7) -> list[Row]:
-    """Measure the pools against libc on the same workloads; medians of `repeats` runs."""
-    churn = f"alloc+free pair, {size} B, {live} live"
-    allocs = f"alloc only, {size} B x {pairs}"
-    return [
-        Row(churn, "FixedPool", lib.bench_fixed_pairs(size, live, pairs, repeats),
-            lib.bench_malloc_pairs(size, live, pairs, repeats)),
-        Row(churn, "EmbeddedPool", lib.bench_embedded_pairs(size, min(live, 64), pairs // 10, repeats),
-            lib.bench_malloc_pairs(size, min(live, 64), pairs // 10, repeats)),
-        Row(allocs, "BumpPool", lib.bench_bump_allocs(size, pairs, repeats),
-            lib.bench_malloc_allocs(size, pairs, repeats)),
-    ]
+def fixed_vs_malloc(size: int = 32, live: int = 1024, pairs: int = 200_000,
+                    repeats: int = 7) -> Row:
+    """Churn of alloc+free pairs with `live` blocks kept: FixedPool against malloc/free."""
+    return Row(f"alloc+free pair, {size} B, {live} live", "FixedPool",
+               lib.bench_fixed_pairs(size, live, pairs, repeats),
+               lib.bench_malloc_pairs(size, live, pairs, repeats))
+
+
+def bump_vs_malloc(size: int = 32, count: int = 200_000, repeats: int = 7) -> Row:
+    """Phases of 1024 allocations then release-all (free each / one reset): BumpPool against
+    malloc, per object."""
+    return Row(f"alloc then release all, {size} B, rounds of 1024", "BumpPool",
+               lib.bench_bump_allocs(size, count, repeats),
+               lib.bench_malloc_allocs(size, count, repeats))
+
+
+def embedded_vs_malloc(size: int = 32, live: int = 64, pairs: int = 20_000,
+                       repeats: int = 7) -> Row:
+    """Churn of alloc+free pairs: EmbeddedPool (handles, first fit) against malloc/free."""
+    return Row(f"alloc+free pair, {size} B, {live} live", "EmbeddedPool",
+               lib.bench_embedded_pairs(size, live, pairs, repeats),
+               lib.bench_malloc_pairs(size, live, pairs, repeats))
+
+
+def run(size: int = 32, repeats: int = 7) -> list[Row]:
+    """Every comparison, libc measured in the same run as each pool."""
+    return [fixed_vs_malloc(size, repeats=repeats), bump_vs_malloc(size, repeats=repeats),
+            embedded_vs_malloc(size, repeats=repeats)]
 
 
 def machine() -> str:

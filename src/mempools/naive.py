@@ -1,0 +1,89 @@
+"""Thin wrappers over csrc/naive/: DELIBERATELY BROKEN allocators the lessons run to show
+classic bugs next to the real pools. Each keeps its memory in a buffer this object owns, so the
+damage stays inside it; none of them is a pool to use."""
+
+from __future__ import annotations
+
+from mempools._native import ffi, lib
+from mempools.block import Region
+from mempools.validate import as_size
+
+
+def _address(ptr: object) -> int:
+    return int(ffi.cast("uintptr_t", ptr))
+
+
+class NaiveBump:
+    """A bump allocator whose end is `start + size - 1`: the last byte can never be handed out."""
+
+    def __init__(self, capacity: int) -> None:
+        self.capacity = as_size(capacity, "capacity")
+        self._memory = ffi.new("unsigned char[]", self.capacity)
+        self._b = ffi.new("naive_bump *")
+        lib.naive_bump_init(self._b, self._memory, self.capacity)
+
+    def alloc(self, size: int) -> int | None:
+        """Offset of the new piece, or None when the naive check says it does not fit."""
+        ptr = lib.naive_bump_alloc(self._b, as_size(size))
+        return None if ptr == ffi.NULL else _address(ptr) - _address(self._memory)
+
+    @property
+    def available(self) -> int:
+        """What the naive code believes is left: end - top."""
+        return _address(self._b.end) - _address(self._b.top)
+
+
+class NaiveEmbedded:
+    """An embedded pool that places each new block right after the previous slot's block
+    without checking the gap, and whose realloc can only shift the blocks after it."""
+
+    def __init__(self, capacity: int = 64) -> None:
+        self.capacity = as_size(capacity, "capacity")
+        self._memory = ffi.new("unsigned char[]", self.capacity)
+        self._p = ffi.new("naive_embedded *")
+        lib.naive_embedded_init(self._p, self._memory, self.capacity)
+
+    def alloc(self, size: int) -> int:
+        """The new block's slot, or -1 when it does not fit."""
+        return int(lib.naive_embedded_alloc(self._p, as_size(size)))
+
+    def free(self, slot: int) -> None:
+        lib.naive_embedded_free(self._p, self._slot(slot))
+
+    def realloc(self, slot: int, size: int) -> bool:
+        """True when the naive realloc managed to grow (or shrink) the block."""
+        return lib.naive_embedded_realloc(self._p, self._slot(slot), as_size(size)) == 0
+
+    def _slot(self, slot: int) -> int:
+        if not 0 <= slot < lib.NAIVE_EMB_SLOTS or self._p.length[slot] == 0:
+            raise ValueError(f"slot {slot} is not a live block of this naive pool")
+        return slot
+
+    def write(self, slot: int, data: bytes) -> None:
+        """Fill the block's bytes (bounded by its own length, not by its neighbours)."""
+        n = min(len(data), int(self._p.length[self._slot(slot)]))
+        ffi.memmove(self._memory + self._p.offset[slot], data[:n], n)
+
+    def read(self, slot: int) -> bytes:
+        off, n = int(self._p.offset[self._slot(slot)]), int(self._p.length[slot])
+        return ffi.buffer(self._memory, self.capacity)[off:off + n]
+
+    def blocks(self) -> list[tuple[int, int, int]]:
+        """(slot, offset, size) of each live block, in slot order."""
+        return [(i, int(self._p.offset[i]), int(self._p.length[i]))
+                for i in range(lib.NAIVE_EMB_SLOTS) if self._p.length[i]]
+
+    def memory(self) -> bytes:
+        return ffi.buffer(self._memory, self.capacity)[:]
+
+    def walk(self) -> list[Region]:
+        """Regions in address order; overlapping blocks are drawn as they claim to be."""
+        regions, cursor = [], 0
+        for slot, off, size in sorted(self.blocks(), key=lambda b: b[1]):
+            if off > cursor:
+                regions.append(Region(cursor, off - cursor, "free", None))
+            regions.append(Region(off, size, "payload", f"slot {slot}"))
+            cursor = max(cursor, off + size)
+        if cursor < self.capacity:
+            regions.append(Region(cursor, self.capacity - cursor, "free", None))
+        return regions
