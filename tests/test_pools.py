@@ -431,3 +431,33 @@ def test_bump_growth_chains_chunks_and_counts_mallocs():
     assert pool.chunks() == [(0, 256), (256, 512)]
     assert pool.stats["chunks"] == 2 and pool.stats["malloc_calls"] == 4
     pool.check()
+
+
+def test_fixed_create_leaks_nothing_when_either_malloc_fails():
+    from mempools.fixed import create_with_failing_malloc
+
+    assert create_with_failing_malloc(16, 8, 1) == ("out of memory", 0)
+    assert create_with_failing_malloc(16, 8, 2) == ("out of memory", 0)
+    assert create_with_failing_malloc(16, 8, 0) == ("ok", 0)
+    assert mp.naive.leak_when_second_malloc_fails(16, 8) > 0
+
+
+def test_fixed_next_pointer_is_the_next_free_block():
+    pool = mp.FixedPool(16, 4)
+    blocks = [pool.alloc() for _ in range(3)]
+    pool.free(blocks[0])
+    pool.free(blocks[2])
+    assert pool.free_list() == [2, 0]
+    assert pool.offset_of_address(pool.next_pointer(2)) == 0 and pool.next_pointer(0) == 0
+    with pytest.raises(mp.BadSize):
+        pool.next_pointer(1)
+
+
+def test_naive_fixed_double_free_hands_one_block_out_twice():
+    naive = mp.naive.NaiveFixed(16, 4)
+    a = naive.alloc("a")
+    naive.free(a)
+    naive.free(a)
+    assert naive.alloc("b") == naive.alloc("c") == a
+    naive12 = mp.naive.NaiveFixed(12, 4)
+    assert [naive12.address_of(naive12.alloc(str(i))) % 8 for i in range(4)] == [0, 4, 0, 4]

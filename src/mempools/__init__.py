@@ -1,6 +1,6 @@
 """mempools: how C programs get memory - malloc/free and three pool allocators in real C."""
 
-from mempools import bench, naive, viz
+from mempools import bench, cprogram, naive, viz
 from mempools.block import Block, Region
 from mempools.bump import BumpPool, Mark
 from mempools.embedded import EmbeddedPool
@@ -35,6 +35,7 @@ __all__ = [
     "Trace",
     "TraceError",
     "bench",
+    "cprogram",
     "naive",
     "replay",
     "viz",

@@ -13,6 +13,7 @@ SOURCES = [
     "fixed_pool.c",
     "embedded_pool.c",
     "bench.c",
+    "fault_injection.c",
     "naive/naive_pools.c",
 ]
 # The flags the course promises; warnings in our C fail the build.
@@ -81,7 +82,16 @@ typedef struct fixed_pool fixed_pool;
 typedef struct fixed_stats {
     size_t block_size, stride, count, used, free, high_water, failed;
 } fixed_stats;
+typedef struct pool_allocator {
+    void *(*alloc)(size_t size, void *ctx); void (*release)(void *block, void *ctx); void *ctx;
+} pool_allocator;
 int fixed_pool_create(fixed_pool **out, size_t block_size, size_t count, size_t align);
+int fixed_pool_create_with(fixed_pool **out, size_t block_size, size_t count, size_t align,
+                           const pool_allocator *a);
+typedef struct fault_allocator {
+    int calls; int fail_at; int outstanding; pool_allocator allocator;
+} fault_allocator;
+void fault_allocator_init(fault_allocator *f, int fail_at);
 size_t fixed_pool_buffer_size(size_t block_size, size_t count, size_t align);
 int fixed_pool_create_in(fixed_pool **out, void *buffer, size_t buffer_size, size_t block_size,
                          size_t count, size_t align);
@@ -167,6 +177,7 @@ ffibuilder.set_source(
     #include "fixed_pool.h"
     #include "embedded_pool.h"
     #include "bench.h"
+    #include "fault_injection.h"
     #include "naive/naive_pools.h"
     """,
     # relative to setup.py, as setuptools wants for sdists and editable installs

@@ -9,6 +9,19 @@ from mempools.pool import Pool, c_string, raise_on, walk_c
 from mempools.validate import as_alignment, as_size, checked_product
 
 
+def create_with_failing_malloc(block_size: int, count: int, fail_at: int) -> tuple[str, int]:
+    """fixed_pool_create with its `fail_at`-th internal malloc failing: returns the error name
+    and how many blocks of its own memory were left allocated (0: nothing leaked)."""
+    fault = ffi.new("fault_allocator *")
+    lib.fault_allocator_init(fault, fail_at)
+    out = ffi.new("fixed_pool **")
+    err = lib.fixed_pool_create_with(out, as_size(block_size, "block_size"), as_size(count, "count"),
+                                     8, ffi.addressof(fault, "allocator"))
+    if err == 0:
+        lib.fixed_pool_destroy(out[0])
+    return ffi.string(lib.pool_error_name(err)).decode(), int(fault.outstanding)
+
+
 class FixedPool(Pool):
     """`count` blocks of `block_size` bytes; O(1) alloc/free; lazy init by a high-water mark."""
 
@@ -98,6 +111,19 @@ class FixedPool(Pool):
 
     def _base(self) -> int:
         return int(ffi.cast("uintptr_t", lib.fixed_pool_base(self._p)))
+
+    def next_pointer(self, index: int) -> int:
+        """The raw first word of free block `index`, read from the pool's bytes as a C pointer
+        (0 for NULL): the link the free list is made of."""
+        self._require_open()
+        if not 0 <= index < self.stats["high_water"] or index not in self.free_list():
+            raise BadSize(f"block {index} is not a free block of this pool")
+        return int(ffi.cast("uintptr_t", ffi.cast("void **", self._base() + index * self.stride)[0]))
+
+    def offset_of_address(self, address: int) -> int:
+        """Pool offset of a raw address inside the pool (what a pointer value means here)."""
+        self._require_open()
+        return address - self._base()
 
     def _index(self, ptr: object) -> int:
         return (int(ffi.cast("uintptr_t", ptr)) - self._base()) // self.stride

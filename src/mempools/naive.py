@@ -87,3 +87,61 @@ class NaiveEmbedded:
         if cursor < self.capacity:
             regions.append(Region(cursor, self.capacity - cursor, "free", None))
         return regions
+
+
+class NaiveFixed:
+    """A fixed-size pool with a stride of exactly the block size (no rounding for a pointer or
+    its alignment), an eager init loop, no double-free check; blocks are named by offset.
+    Only sizes that keep its own memory safe here are accepted: the overflowing and leaking
+    variants run in a child process or through `leak_when_second_malloc_fails`."""
+
+    def __init__(self, block_size: int, count: int) -> None:
+        size, n = as_size(block_size, "block_size"), as_size(count, "count")
+        if size < ffi.sizeof("void *") // 2 or size * n > 1 << 20:
+            raise ValueError("keep the naive pool small and its blocks at least 4 bytes")
+        self._p = lib.naive_fixed_create(size, n, 0)
+        if self._p == ffi.NULL:
+            raise MemoryError("naive_fixed_create returned NULL")
+        self.block_size, self.count = size, n
+        self.handed_out: list[tuple[str, int]] = []  # (label, offset), in order
+
+    def __del__(self) -> None:
+        if getattr(self, "_p", ffi.NULL) != ffi.NULL:
+            lib.naive_fixed_destroy(self._p)
+
+    def alloc(self, label: str) -> int | None:
+        """Offset of the block the naive free list hands out, or None when it is empty."""
+        ptr = lib.naive_fixed_alloc(self._p)
+        if ptr == ffi.NULL:
+            return None
+        offset = _address(ptr) - _address(self._p.blocks)
+        self.handed_out.append((label, offset))
+        return offset
+
+    def free(self, offset: int) -> None:
+        """Push the block at `offset` on the free list - with no check at all (the bug)."""
+        if not 0 <= offset < self.block_size * self.count or offset % self.block_size:
+            raise ValueError(f"offset {offset} is not a block start of this naive pool")
+        lib.naive_fixed_free(self._p, self._p.blocks + offset)
+        self.handed_out = [(lbl, off) for lbl, off in self.handed_out if off != offset]
+
+    def address_of(self, offset: int) -> int:
+        return _address(self._p.blocks) + offset
+
+    def walk(self) -> list[Region]:
+        """Blocks as handed out (two labels may share an offset: the double-free bug)."""
+        regions = [Region(off, self.block_size, "free", None)
+                   for off in range(0, self.block_size * self.count, self.block_size)
+                   if off not in {o for _, o in self.handed_out}]
+        regions += [Region(off, self.block_size, "payload", lbl) for lbl, off in self.handed_out]
+        return sorted(regions, key=lambda r: r.offset)
+
+
+def leak_when_second_malloc_fails(block_size: int, count: int) -> int:
+    """Run naive_fixed_create with its second malloc failing; return the bytes it leaked (then
+    release them, so the demonstration itself leaks nothing)."""
+    lib.naive_fixed_forget_leaks()
+    lib.naive_fixed_create(as_size(block_size), as_size(count), 1)  # returns NULL, leaks
+    leaked = int(lib.naive_fixed_leaked())
+    lib.naive_fixed_forget_leaks()
+    return leaked

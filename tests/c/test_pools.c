@@ -7,6 +7,7 @@
 
 #include "bump_pool.h"
 #include "embedded_pool.h"
+#include "fault_injection.h"
 #include "fixed_pool.h"
 #include "heap_probe.h"
 
@@ -173,35 +174,19 @@ static void test_fixed_overflow(void)
     CHECK(fixed_pool_create(&p, 8, 4, 6) == POOL_EALIGN);
 }
 
-/* An allocator that fails its nth call and counts what is still outstanding. */
-typedef struct failing { int calls, fail_at, live; } failing;
-static void *failing_alloc(size_t size, void *ctx)
-{
-    failing *f = ctx;
-    if (++f->calls == f->fail_at) return NULL;
-    f->live++;
-    return malloc(size);
-}
-static void failing_release(void *block, void *ctx)
-{
-    failing *f = ctx;
-    f->live--;
-    free(block);
-}
-
 static void test_fixed_no_leak_when_create_fails(void)
 {
-    failing f = {0, 2, 0};
-    pool_allocator a = {failing_alloc, failing_release, &f};
+    fault_allocator f;
     fixed_pool *p;
-    CHECK(fixed_pool_create_with(&p, 16, 8, 8, &a) == POOL_ENOMEM && p == NULL);
-    CHECK(f.live == 0);
-    f = (failing){0, 1, 0};
-    CHECK(fixed_pool_create_with(&p, 16, 8, 8, &a) == POOL_ENOMEM && f.live == 0);
-    f = (failing){0, 0, 0};
-    CHECK(fixed_pool_create_with(&p, 16, 8, 8, &a) == POOL_OK && f.live == 2);
+    fault_allocator_init(&f, 2);
+    CHECK(fixed_pool_create_with(&p, 16, 8, 8, &f.allocator) == POOL_ENOMEM && p == NULL);
+    CHECK(f.outstanding == 0);
+    fault_allocator_init(&f, 1);
+    CHECK(fixed_pool_create_with(&p, 16, 8, 8, &f.allocator) == POOL_ENOMEM && f.outstanding == 0);
+    fault_allocator_init(&f, 0);
+    CHECK(fixed_pool_create_with(&p, 16, 8, 8, &f.allocator) == POOL_OK && f.outstanding == 2);
     fixed_pool_destroy(p);
-    CHECK(f.live == 0);
+    CHECK(f.outstanding == 0);
 }
 
 static void test_fixed_in_buffer(void)

@@ -1,0 +1,81 @@
+"""Compile a small C program against csrc/ and run it in a child process, so a crash or a
+sanitizer report becomes text to show instead of a dead kernel."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import signal
+import subprocess
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from mempools.errors import PoolError
+
+CSRC = Path(__file__).resolve().parents[2] / "csrc"
+
+
+class NoCompiler(PoolError, RuntimeError):
+    """No C compiler on PATH (or the C sources are not next to the package)."""
+
+
+def compiler() -> str:
+    """The C compiler to use: $CC, else cc, gcc or clang; NoCompiler says what to install."""
+    for name in (os.environ.get("CC"), "cc", "gcc", "clang"):
+        if name and shutil.which(name):
+            return name
+    raise NoCompiler("no C compiler found: install gcc or clang (Debian/Ubuntu: "
+                     "`sudo apt-get install build-essential`; macOS: `xcode-select --install`)")
+
+
+@dataclass
+class CRun:
+    """What the child did: exit status (negative = killed by that signal), output, errors."""
+
+    returncode: int
+    stdout: str
+    stderr: str
+
+    @property
+    def signal_name(self) -> str | None:
+        """'SIGSEGV' and the like when the child was killed by a signal, else None."""
+        if self.returncode < 0:
+            return signal.Signals(-self.returncode).name
+        return None
+
+    def reports(self, pattern: str = r"runtime error|ERROR: AddressSanitizer|SUMMARY") -> list[str]:
+        """Sanitizer lines matching `pattern`, with addresses and process ids blanked (they
+        change every run) and paths cut to csrc/."""
+        lines = [line for line in self.stderr.splitlines() if re.search(pattern, line)]
+        return [re.sub(r"==\d+==", "", re.sub(r"0x[0-9a-f]+", "0x...", line.split("/csrc/")[-1]))
+                for line in lines]
+
+
+def run_c(main: str, *, sources: tuple[str, ...] = (), sanitize: str | None = None,
+          timeout: float = 20) -> CRun:
+    """Compile `main` (C source text) with csrc/`sources` at -O0 -g, optionally with
+    -fsanitize=`sanitize`, and run it; compile errors raise PoolError with the compiler's text."""
+    if not CSRC.is_dir():
+        raise NoCompiler(f"the C sources are not at {CSRC}; use a checkout or the sdist")
+    cc = compiler()
+    with tempfile.TemporaryDirectory(prefix="mempools-c-") as tmp:
+        program = Path(tmp) / "program"
+        (Path(tmp) / "main.c").write_text(main)
+        flags = ["-std=c11", "-g", "-O0", f"-I{CSRC}"]
+        if sanitize:
+            flags += [f"-fsanitize={sanitize}", "-fno-omit-frame-pointer"]
+        # relative source paths keep the reports the same on every machine
+        build = subprocess.run([cc, *flags, str(Path(tmp) / "main.c"),
+                                *[str(CSRC / s) for s in sources], "-o", str(program)],
+                               capture_output=True, text=True, cwd=CSRC)
+        if build.returncode:
+            raise PoolError(f"the C program did not compile:\n{build.stderr}")
+        env = dict(os.environ, ASAN_OPTIONS="detect_leaks=0", UBSAN_OPTIONS="print_stacktrace=0")
+        try:
+            done = subprocess.run([str(program)], capture_output=True, text=True,
+                                  timeout=timeout, env=env)
+        except subprocess.TimeoutExpired:
+            return CRun(-int(signal.SIGKILL), "", f"killed after {timeout} s")
+    return CRun(done.returncode, done.stdout, done.stderr)
