@@ -169,16 +169,29 @@ static size_t gap_largest(const embedded_pool *p)
     return p->size - cursor > best ? p->size - cursor : best;
 }
 
+/* Header + slots + the order scratch array, rounded to the block alignment. */
+static int table_layout(size_t slots, size_t *data_start)
+{
+    size_t table;
+    if (size_mul(slots, sizeof(emb_slot) + sizeof(size_t), &table) != POOL_OK) return POOL_EOVERFLOW;
+    if (size_add(table, sizeof(embedded_pool), &table) != POOL_OK) return POOL_EOVERFLOW;
+    return size_align_up(table, EMBEDDED_POOL_ALIGN, data_start);
+}
+
+size_t embedded_pool_table_bytes(size_t slots)
+{
+    size_t data_start;
+    return slots && table_layout(slots, &data_start) == POOL_OK ? data_start : 0;
+}
+
 static int pool_layout(void *buffer, size_t size, size_t slots, embedded_pool **out)
 {
     if (!buffer || slots == 0) return POOL_EINVAL;
     uintptr_t raw = (uintptr_t)buffer;
     uintptr_t base = (raw + (POOL_MAX_ALIGN - 1)) & ~(uintptr_t)(POOL_MAX_ALIGN - 1);
-    size_t skip = (size_t)(base - raw), table, data_start;
+    size_t skip = (size_t)(base - raw), data_start;
     if (skip > size) return POOL_ENOMEM;
-    if (size_mul(slots, sizeof(emb_slot) + sizeof(size_t), &table) != POOL_OK) return POOL_EOVERFLOW;
-    if (size_add(table, sizeof(embedded_pool), &table) != POOL_OK) return POOL_EOVERFLOW;
-    if (size_align_up(table, EMBEDDED_POOL_ALIGN, &data_start) != POOL_OK) return POOL_EOVERFLOW;
+    if (table_layout(slots, &data_start) != POOL_OK) return POOL_EOVERFLOW;
     if (data_start >= size - skip) return POOL_ENOMEM;
     embedded_pool *p = (embedded_pool *)base;
     p->size = (size - skip) & ~(size_t)(EMBEDDED_POOL_ALIGN - 1);

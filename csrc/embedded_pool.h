@@ -52,6 +52,9 @@ typedef struct emb_stats {
 int embedded_pool_create_static(embedded_pool **out, size_t slots, unsigned flags);
 int embedded_pool_create_in(embedded_pool **out, void *buffer, size_t size, size_t slots,
                             unsigned flags);
+/* Bytes the header and a table of `slots` take at the start of the pool (0 on overflow): a
+ * buffer needs this plus the bytes for blocks. */
+size_t embedded_pool_table_bytes(size_t slots);
 void embedded_pool_set_hooks(embedded_pool *p, const emb_hooks *hooks);
 
 /* Allocation through handles. realloc keeps the handle; on failure data and handle stay. */

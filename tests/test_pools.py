@@ -461,3 +461,44 @@ def test_naive_fixed_double_free_hands_one_block_out_twice():
     assert naive.alloc("b") == naive.alloc("c") == a
     naive12 = mp.naive.NaiveFixed(12, 4)
     assert [naive12.address_of(naive12.alloc(str(i))) % 8 for i in range(4)] == [0, 4, 0, 4]
+
+
+def test_embedded_forged_handle_is_refused_and_pool_unchanged():
+    pool = mp.EmbeddedPool(1024, 8)
+    h = pool.alloc(16)
+    before = snapshot(pool)
+    pool._handle[h.id].slot = 99  # a handle naming a slot the table does not have
+    with pytest.raises(mp.ForeignBlock):
+        pool.free(h)
+    pool._handle[h.id].slot, pool._handle[h.id].generation = 0, 12345  # a stale generation
+    with pytest.raises(mp.StaleHandle):
+        pool.free(h)
+    assert snapshot(pool) == before
+
+
+def test_naive_embedded_overwrites_and_real_does_not():
+    naive = mp.naive.NaiveEmbedded(64)
+    for slot, letter in zip((naive.alloc(10) for _ in range(3)), b"ABC"):
+        naive.write(slot, bytes([letter]) * 10)
+    naive.free(1)
+    naive.write(naive.alloc(20), b"N" * 20)
+    assert naive.read(2) == b"N" * 10
+    real = mp.EmbeddedPool.for_blocks(64, 4)
+    blocks = [real.alloc(10) for _ in range(3)]
+    blocks[2].write(b"C" * 10)
+    real.free(blocks[1])
+    real.alloc(20).write(b"N" * 20)
+    assert blocks[2].read() == b"C" * 10
+
+
+def test_embedded_realloc_moves_both_ways():
+    pool = mp.EmbeddedPool.for_blocks(96, 4)
+    hole, a, b, c = (pool.alloc(16) for _ in range(4))
+    start = pool.stats["table_bytes"]
+    pool.free(hole)
+    pool.realloc(b, 48)
+    assert (a.offset - start, b.offset - start, c.offset - start) == (0, 16, 80)
+    naive = mp.naive.NaiveEmbedded(64)
+    first, _, last = naive.alloc(20), naive.alloc(20), naive.alloc(20)
+    naive.free(first)
+    assert naive.realloc(last, 30) is False  # 24 bytes free, but only 4 after the last block

@@ -121,6 +121,7 @@ extern "Python" void mp_section_exit(void *);
 int embedded_pool_create_static(embedded_pool **out, size_t slots, unsigned flags);
 int embedded_pool_create_in(embedded_pool **out, void *buffer, size_t size, size_t slots,
                             unsigned flags);
+size_t embedded_pool_table_bytes(size_t slots);
 void embedded_pool_set_hooks(embedded_pool *p, const emb_hooks *hooks);
 int embedded_pool_alloc(embedded_pool *p, size_t size, emb_handle *out);
 int embedded_pool_realloc(embedded_pool *p, emb_handle h, size_t size);

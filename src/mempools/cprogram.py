@@ -54,20 +54,20 @@ class CRun:
 
 
 def run_c(main: str, *, sources: tuple[str, ...] = (), sanitize: str | None = None,
-          timeout: float = 20) -> CRun:
-    """Compile `main` (C source text) with csrc/`sources` at -O0 -g, optionally with
-    -fsanitize=`sanitize`, and run it; compile errors raise PoolError with the compiler's text."""
+          flags: tuple[str, ...] = (), timeout: float = 20) -> CRun:
+    """Compile `main` (C source text) with csrc/`sources` at -O0 -g (plus `flags`, e.g.
+    "-pthread"), optionally with -fsanitize=`sanitize`, and run it; compile errors raise
+    PoolError with the compiler's text."""
     if not CSRC.is_dir():
         raise NoCompiler(f"the C sources are not at {CSRC}; use a checkout or the sdist")
     cc = compiler()
     with tempfile.TemporaryDirectory(prefix="mempools-c-") as tmp:
         program = Path(tmp) / "program"
         (Path(tmp) / "main.c").write_text(main)
-        flags = ["-std=c11", "-g", "-O0", f"-I{CSRC}"]
+        options = ["-std=c11", "-g", "-O0", f"-I{CSRC}", *flags]
         if sanitize:
-            flags += [f"-fsanitize={sanitize}", "-fno-omit-frame-pointer"]
-        # relative source paths keep the reports the same on every machine
-        build = subprocess.run([cc, *flags, str(Path(tmp) / "main.c"),
+            options += [f"-fsanitize={sanitize}", "-fno-omit-frame-pointer"]
+        build = subprocess.run([cc, *options, str(Path(tmp) / "main.c"),
                                 *[str(CSRC / s) for s in sources], "-o", str(program)],
                                capture_output=True, text=True, cwd=CSRC)
         if build.returncode:

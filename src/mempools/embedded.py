@@ -48,6 +48,15 @@ class EmbeddedPool(Pool):
         self._handle: dict[int, Any] = {}  # block id -> owning emb_handle * from ffi.new
         self._closed = False
 
+    @classmethod
+    def for_blocks(cls, data_bytes: int, slots: int = 16, zero_on_free: bool = False) -> EmbeddedPool:
+        """A pool with exactly `data_bytes` for blocks after its table (`capacity` counts both).
+        Exact because ffi.new's memory comes from malloc, aligned as the C pool wants its base."""
+        table = int(lib.embedded_pool_table_bytes(as_size(slots, "slots")))
+        if table == 0:
+            raise BadSize(f"a table of {slots} slots does not fit in size_t")
+        return cls(table + as_size(data_bytes, "data_bytes"), slots, zero_on_free)
+
     def _destroy(self) -> None:
         self._p = ffi.NULL  # the memory is our buffer; dropping it frees it
 

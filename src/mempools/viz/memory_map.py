@@ -22,12 +22,13 @@ class Frame:
     data: bytes
     links: list[tuple[int, int]]
     caption: str
+    stats: dict[str, int]
 
 
 def snapshot(pool: Pool, caption: str = "") -> Frame:
-    """The pool's state now, read only through walk(), memory() and (if any) links()."""
+    """The pool's state now, read only through walk(), memory(), stats and (if any) links()."""
     links = pool.links() if hasattr(pool, "links") else []
-    return Frame(pool.walk(), pool.memory(), links, caption)
+    return Frame(pool.walk(), pool.memory(), links, caption, dict(pool.stats))
 
 
 class SVG:
@@ -79,7 +80,12 @@ class MemoryMap(widgets.VBox):
 
     # -- frames -----------------------------------------------------------------------------
     def _record(self, step: int, op: Op, pool: Pool) -> None:
-        self.frames.append(snapshot(pool, f"step {step + 1}: {op}"))
+        frame = snapshot(pool, f"step {step + 1}: {op}")
+        moved = frame.stats.get("bytes_moved", 0) - self.frames[-1].stats.get("bytes_moved", 0)
+        if moved:  # pools that move blocks say how much each step cost
+            frame = Frame(frame.regions, frame.data, frame.links,
+                          f"{frame.caption} (moved {moved} bytes)", frame.stats)
+        self.frames.append(frame)
 
     @property
     def frame(self) -> int:
