@@ -1,0 +1,82 @@
+"""What a student (and the grader) gets back: each check's property, the failing operations,
+and the memory map at the failing step, as text and as HTML."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from html import escape
+
+from mempools.block import Region
+from mempools.viz.svg import render_svg
+
+
+@dataclass
+class CheckResult:
+    """One check: passed, or which property failed, why, after which operations."""
+
+    name: str
+    passed: bool
+    prop: str = ""
+    message: str = ""
+    ops: list[str] = field(default_factory=list)
+    regions: list[Region] = field(default_factory=list)
+
+    def text(self) -> str:
+        if self.passed:
+            return f"  PASS  {self.name}"
+        lines = [f"  FAIL  {self.name}", f"        [{self.prop}] {self.message}"]
+        if self.ops:
+            shown = self.ops[-8:]
+            more = f" (last {len(shown)} of {len(self.ops)})" if len(self.ops) > len(shown) else ""
+            lines.append(f"        operations{more}: " + "; ".join(shown))
+        return "\n".join(lines)
+
+
+@dataclass
+class Report:
+    """All checks of one exercise for one submission."""
+
+    exercise: str
+    title: str
+    results: list[CheckResult] = field(default_factory=list)
+    error: str = ""  # compile error or missing compiler: no check could run
+    warnings: str = ""
+    sanitizer: list[str] = field(default_factory=list)
+
+    @property
+    def score(self) -> int:
+        return sum(r.passed for r in self.results)
+
+    @property
+    def max_score(self) -> int:
+        return len(self.results)
+
+    @property
+    def passed(self) -> bool:
+        return not self.error and self.score == self.max_score and self.max_score > 0
+
+    def text(self) -> str:
+        head = f"{self.exercise}: {self.title} - {self.score}/{self.max_score} checks passed"
+        lines = [head]
+        if self.error:
+            lines.append("  did not run: " + self.error)
+        lines += [r.text() for r in self.results]
+        if self.warnings:
+            lines.append("  compiler warnings:\n" + _indent(self.warnings))
+        if self.sanitizer:
+            lines.append("  sanitizer (ASan + UBSan) reports:\n" + _indent("\n".join(self.sanitizer)))
+        return "\n".join(lines)
+
+    def __repr__(self) -> str:
+        return self.text()
+
+    def _repr_html_(self) -> str:
+        parts = [f"<pre class='mp-exercise-report'>{escape(self.text())}</pre>"]
+        for r in self.results:
+            if not r.passed and r.regions:
+                parts.append(render_svg(r.regions, title=f"memory at the failing step: {r.name}"))
+        return "".join(parts)
+
+
+def _indent(text: str) -> str:
+    return "\n".join("    " + line for line in text.splitlines())
