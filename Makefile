@@ -4,9 +4,9 @@ VENV := .venv
 PY := $(VENV)/bin/python
 PIP := $(VENV)/bin/pip
 CC ?= gcc
-CFLAGS := -std=c11 -Wall -Wextra -Werror -pedantic -g -Icsrc -Itests/c
+CFLAGS := -std=c11 -Wall -Wextra -Werror -pedantic -g -Icsrc -Icsrc/exercises -Itests/c
 SANITIZE := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
-C_SOURCES := $(wildcard csrc/*.c)
+C_SOURCES := $(wildcard csrc/*.c) csrc/exercises/exercise_support.c
 PORT ?= 8888
 TOKEN ?= $(shell $(PYTHON) -c "import secrets; print(secrets.token_hex(16))")
 # JupyterLab refuses to run as root (containers, CI) without saying so explicitly
@@ -14,7 +14,7 @@ AS_ROOT := $(if $(filter 0,$(shell id -u)),--allow-root)
 
 .PHONY: lab test install ctest lint pytest notebooks browser bench clean
 
-$(VENV)/.installed: pyproject.toml setup.py $(C_SOURCES) $(wildcard csrc/*.h csrc/naive/*) src/mempools/_build_ffi.py
+$(VENV)/.installed: pyproject.toml setup.py $(wildcard csrc/*.c csrc/*.h csrc/naive/*) src/mempools/_build_ffi.py
 	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
 	$(PIP) install --quiet --upgrade pip
 	$(PIP) install --quiet -e ".[lab,test]"

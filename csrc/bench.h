@@ -20,4 +20,19 @@ double bench_bump_allocs(size_t size, size_t count, size_t repeats);
 double bench_fixed_create_lazy(size_t size, size_t count, size_t repeats);
 double bench_fixed_create_eager(size_t size, size_t count, size_t repeats);
 
+/* Trace replay in C. Ops are parallel arrays: kind ('a', 'r', 'f'), id (< n_ids), size. */
+typedef enum bench_pool { BENCH_MALLOC = 1, BENCH_BUMP = 2, BENCH_FIXED = 3, BENCH_EMBEDDED = 4 } bench_pool;
+
+typedef struct bench_result {
+    double ns_per_op;   /* median over the repeats */
+    double mean_steps;  /* machine-independent work per op (slots scanned, nodes visited) */
+    size_t max_steps;   /* worst op; 0 when the allocator cannot say (libc) */
+    size_t failures;    /* ops the pool refused (out of memory, too big for the block) */
+} bench_result;
+
+/* Replay on a fresh pool per repeat; `param` is the block size (fixed) or capacity (bump,
+ * embedded). A bump pool frees only its most recent block (as a stack); reallocs copy. */
+int bench_replay(int pool, const char *kinds, const size_t *ids, const size_t *sizes,
+                 size_t n_ops, size_t n_ids, size_t param, size_t repeats, bench_result *out);
+
 #endif

@@ -393,6 +393,11 @@ void embedded_pool_stats(const embedded_pool *p, emb_stats *s)
     s->last_steps = p->steps;
 }
 
+size_t embedded_pool_last_steps(const embedded_pool *p)
+{
+    return p ? p->steps : 0;
+}
+
 void embedded_pool_walk(const embedded_pool *p, pool_walker fn, void *user)
 {
     if (!p || !fn) return;

@@ -73,6 +73,7 @@ unsigned char *embedded_pool_base(const embedded_pool *p);
 
 /* Inspection. Offsets count from the start of the pool's memory (the table is at 0). */
 void embedded_pool_stats(const embedded_pool *p, emb_stats *s);
+size_t embedded_pool_last_steps(const embedded_pool *p); /* slots scanned by the last call */
 void embedded_pool_walk(const embedded_pool *p, pool_walker fn, void *user);
 const char *embedded_pool_check(const embedded_pool *p); /* NULL when sound */
 

@@ -2,9 +2,11 @@
  * Each exercise runs in its own child process, so these process-wide counters are per run. */
 #include "exercise_support.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 
 static long tracked_count;
+static size_t requested_total;
 static int not_implemented;
 
 void *tracked_malloc(size_t size)
@@ -28,6 +30,19 @@ long tracked_live(void)
 void tracked_reset(void)
 {
     tracked_count = 0;
+}
+
+void *ex_malloc_counted(size_t size)
+{
+    void *block = malloc(size);
+    if (block || size == 0) {
+        requested_total += size;
+        return block;
+    }
+    printf("{\"event\": \"malloc-failed\", \"size\": %zu, \"total\": %zu}\n", size,
+           requested_total);
+    fflush(stdout);
+    return NULL;
 }
 
 void mp_not_implemented(void)

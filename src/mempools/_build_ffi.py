@@ -142,6 +142,13 @@ double bench_malloc_allocs(size_t size, size_t count, size_t repeats);
 double bench_bump_allocs(size_t size, size_t count, size_t repeats);
 double bench_fixed_create_lazy(size_t size, size_t count, size_t repeats);
 double bench_fixed_create_eager(size_t size, size_t count, size_t repeats);
+typedef enum bench_pool { BENCH_MALLOC = 1, BENCH_BUMP = 2, BENCH_FIXED = 3, BENCH_EMBEDDED = 4 } bench_pool;
+typedef struct bench_result {
+    double ns_per_op; double mean_steps; size_t max_steps; size_t failures;
+} bench_result;
+int bench_replay(int pool, const char *kinds, const size_t *ids, const size_t *sizes,
+                 size_t n_ops, size_t n_ids, size_t param, size_t repeats, bench_result *out);
+size_t embedded_pool_last_steps(const embedded_pool *p);
 
 typedef struct naive_bump { unsigned char *start; unsigned char *end; unsigned char *top; } naive_bump;
 void naive_bump_init(naive_bump *b, void *memory, size_t size);

@@ -38,8 +38,10 @@ void free(void *block);
 """
 # The file that is compiled: headers, then the student's file, which holds only the student's
 # lines, so the compiler's messages say student.c:LINE and quote them.
+# malloc is redirected to a wrapper that reports a NULL result, so a runaway allocation is named.
 UNIT = ('#include <stdint.h>\n#include <stdlib.h>\n#include <string.h>\n'
-        '#include "exercise_support.h"\n#include "student.c"\n')
+        '#include "exercise_support.h"\n#define malloc(size) ex_malloc_counted(size)\n'
+        '#include "student.c"\n')
 FLAGS = ["-std=c11", "-O0", "-g"]
 SANITIZE = ["-fsanitize=address,undefined", "-fno-omit-frame-pointer"]
 

@@ -75,7 +75,7 @@ def run_check(built: Built, exercise: Exercise, index: int) -> tuple[CheckResult
     cmd = [sys.executable, "-m", "mempools.exercises.runner", built.name, str(built.path),
            exercise.name, str(index)]
     code, out, err, peak = _run_limited(cmd, env, limits=not built.sanitized)
-    ops, result = [], None
+    ops, result, malloc_failed = [], None, None
     for line in out.splitlines():
         try:
             event = json.loads(line)
@@ -85,6 +85,8 @@ def run_check(built: Built, exercise: Exercise, index: int) -> tuple[CheckResult
             ops.append(event["text"])
         elif event.get("event") == "result":
             result = event
+        elif event.get("event") == "malloc-failed":
+            malloc_failed = malloc_failed or event
     if result is not None and code == 0:
         regions = [Region(*r) for r in result.get("regions", [])]
         return CheckResult(name, result["passed"], result.get("prop", result.get("property", "")),
@@ -93,9 +95,13 @@ def run_check(built: Built, exercise: Exercise, index: int) -> tuple[CheckResult
     if code < 0:
         sig = signal.Signals(-code).name
         message = f"the process died with {sig} ({SIGNAL_MEANING.get(sig, 'a signal')}) during: {last}"
-        if peak > MEMORY_BYTES // 2:
+        if malloc_failed:
+            message += (f"; before that malloc({malloc_failed['size']}) returned NULL after "
+                        f"{malloc_failed['total'] // 2**20} MiB had been allocated (the limit is "
+                        f"{MEMORY_BYTES // 2**20} MiB): a runaway allocation")
+        elif peak > MEMORY_BYTES // 2:
             message += (f"; it had used {peak // 2**20} MiB of the {MEMORY_BYTES // 2**20} MiB "
-                        "allowed: a runaway allocation (malloc returned NULL, unchecked?)")
+                        "allowed: a runaway allocation?")
         kind = "timeout" if sig in ("SIGXCPU", "SIGKILL") else "crash"
         return CheckResult(name, False, kind, message, ops), err
     tail = err.strip().splitlines()[-1] if err.strip() else f"exit status {code}"

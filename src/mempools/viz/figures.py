@@ -4,14 +4,20 @@ optional Axes, in the PythonDataScienceHandbook style."""
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
-import matplotlib.pyplot as plt
-from matplotlib.axes import Axes
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
+
+# matplotlib is imported when a figure is drawn, not with the package: exercise checks run in
+# child processes (some under AddressSanitizer) that never draw and should start fast.
 
 
 def plot_usable_sizes(requested: Sequence[int], usable: Sequence[int],
                       chunk: Sequence[int] | None = None, ax: Axes | None = None) -> Axes:
     """Requested vs usable bytes per block (and the whole chunk, header included, if given)."""
+    import matplotlib.pyplot as plt
+
     ax = ax or plt.figure(figsize=(7, 3.5)).gca()
     ax.plot(requested, requested, "--", color="grey", label="requested")
     ax.step(requested, usable, where="post", label="usable (malloc_usable_size)")
@@ -27,6 +33,8 @@ def plot_usable_sizes(requested: Sequence[int], usable: Sequence[int],
 def plot_ratio(labels: Sequence[str], values: Sequence[float], title: str,
                ax: Axes | None = None) -> Axes:
     """A horizontal bar per label (e.g. ns per operation), labelled with its value."""
+    import matplotlib.pyplot as plt
+
     ax = ax or plt.figure(figsize=(7, 0.5 + 0.5 * len(labels))).gca()
     bars = ax.barh(list(labels), list(values), color="#4e79a7")
     ax.bar_label(bars, fmt="%.1f")
