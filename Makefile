@@ -55,7 +55,7 @@ browser: install
 test: lint ctest pytest notebooks browser
 
 bench: install
-	$(PY) -m mempools bench
+	$(PY) -m mempools bench --figure docs/bench.png
 
 clean:
 	rm -rf build $(VENV) src/mempools/*.so src/*.egg-info

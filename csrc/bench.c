@@ -260,7 +260,8 @@ static void replay_close(replay_state *r)
     free(r->stack);
 }
 
-static int replay_open(replay_state *r, int pool, size_t n_ids, size_t n_ops, size_t param)
+static int replay_open(replay_state *r, int pool, size_t n_ids, size_t n_ops, size_t max_live,
+                       size_t param)
 {
     memset(r, 0, sizeof *r);
     r->pool = pool;
@@ -281,12 +282,12 @@ static int replay_open(replay_state *r, int pool, size_t n_ids, size_t n_ops, si
         return bump_pool_create(&r->bump, param, 8, 0);
     case BENCH_FIXED:
         r->block_size = param;
-        return fixed_pool_create(&r->fixed, param, r->n_ids, 8);
+        return fixed_pool_create(&r->fixed, param, max_live ? max_live : 1, 8);
     case BENCH_EMBEDDED: {
-        size_t bytes = param + embedded_pool_table_bytes(r->n_ids);
+        size_t slots = max_live ? max_live : 1, bytes = param + embedded_pool_table_bytes(slots);
         r->memory = malloc(bytes);
         if (!r->memory) return POOL_ENOMEM;
-        return embedded_pool_create_in(&r->emb, r->memory, bytes, r->n_ids, 0);
+        return embedded_pool_create_in(&r->emb, r->memory, bytes, slots, 0);
     }
     default:
         return POOL_EINVAL;
@@ -374,7 +375,8 @@ static int replay_op(replay_state *r, char kind, size_t id, size_t size)
 }
 
 int bench_replay(int pool, const char *kinds, const size_t *ids, const size_t *sizes,
-                 size_t n_ops, size_t n_ids, size_t param, size_t repeats, bench_result *out)
+                 size_t n_ops, size_t n_ids, size_t max_live, size_t param, size_t repeats,
+                 bench_result *out)
 {
     double t[BENCH_MAX_REPEATS];
     if (!kinds || !ids || !sizes || !out || n_ops == 0) return POOL_EINVAL;
@@ -384,7 +386,7 @@ int bench_replay(int pool, const char *kinds, const size_t *ids, const size_t *s
     memset(out, 0, sizeof *out);
     for (size_t k = 0; k <= repeats; k++) { /* pass 0 counts steps and refusals, untimed */
         replay_state r;
-        int err = replay_open(&r, pool, n_ids, n_ops, param);
+        int err = replay_open(&r, pool, n_ids, n_ops, max_live, param);
         if (err != POOL_OK) {
             replay_close(&r);
             return err;

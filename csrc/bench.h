@@ -31,8 +31,10 @@ typedef struct bench_result {
 } bench_result;
 
 /* Replay on a fresh pool per repeat; `param` is the block size (fixed) or capacity (bump,
- * embedded). A bump pool frees only its most recent block (as a stack); reallocs copy. */
+ * embedded); fixed and embedded pools get `max_live` blocks / table slots. A bump pool
+ * releases a freed block once every newer one is freed too (a stack); reallocs copy. */
 int bench_replay(int pool, const char *kinds, const size_t *ids, const size_t *sizes,
-                 size_t n_ops, size_t n_ids, size_t param, size_t repeats, bench_result *out);
+                 size_t n_ops, size_t n_ids, size_t max_live, size_t param, size_t repeats,
+                 bench_result *out);
 
 #endif

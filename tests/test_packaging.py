@@ -26,3 +26,19 @@ def test_environment_yml_lists_runtime_and_lab_dependencies():
 
 def test_sdist_manifest_ships_c_sources():
     assert "recursive-include csrc *.c *.h" in (ROOT / "MANIFEST.in").read_text()
+
+
+def test_notebooks_are_committed_executed_with_widget_state():
+    import json
+
+    for path in sorted((ROOT / "notebooks").rglob("*.ipynb")):
+        if ".ipynb_checkpoints" in path.parts:
+            continue
+        nb = json.loads(path.read_text())
+        code = [c for c in nb["cells"] if c["cell_type"] == "code" and "".join(c["source"]).strip()]
+        assert all(c.get("execution_count") for c in code), f"{path.name}: run it and save it"
+        assert nb["metadata"].get("kernelspec", {}).get("name") == "python3", path.name
+        has_widgets = any("application/vnd.jupyter.widget-view+json" in o.get("data", {})
+                          for c in code for o in c.get("outputs", []))
+        if has_widgets:
+            assert "state" in nb["metadata"]["widgets"]["application/vnd.jupyter.widget-state+json"]

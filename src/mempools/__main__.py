@@ -4,10 +4,16 @@ from __future__ import annotations
 
 import argparse
 import sys
+from datetime import date
 from pathlib import Path
 
-from mempools import bench
+from tqdm import tqdm
+
+from mempools import bench, workloads
 from mempools.exercises import release
+from mempools.trace import Trace
+
+TRACES = Path(__file__).resolve().parents[2] / "data" / "traces"
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -15,8 +21,13 @@ def main(argv: list[str] | None = None) -> int:
     commands = parser.add_subparsers(dest="command", required=True)
     b = commands.add_parser("bench", help="time the pools against libc malloc, inside C")
     b.add_argument("--json", action="store_true", help="print JSON instead of a table")
-    b.add_argument("--size", type=int, default=32)
     b.add_argument("--repeats", type=int, default=7)
+    b.add_argument("--ops", type=int, default=4000, help="ops per seeded workload")
+    b.add_argument("--trace", action="append", default=[],
+                   help="a malloclab .rep file or an OSTEP op string to add (repeatable)")
+    b.add_argument("--figure", type=Path, help="also write a figure of ns/op (PNG or SVG)")
+    t = commands.add_parser("make-traces", help="write the seeded malloclab traces to a folder")
+    t.add_argument("dir", type=Path)
     r = commands.add_parser("release", help="write the student version of exercise notebooks")
     r.add_argument("src", type=Path)
     r.add_argument("dst", type=Path)
@@ -37,12 +48,43 @@ def main(argv: list[str] | None = None) -> int:
             print(f"{student}: {sum(g.score for g in mine)}/{sum(g.max_score for g in mine)}")
         print(f"wrote {args.out} ({len(grades)} rows)")
         return 0
-    rows = bench.run(size=args.size, repeats=args.repeats)
+    if args.command == "make-traces":
+        for path in workloads.write_traces(args.dir):
+            print("wrote", path)
+        return 0
+    return run_bench(args)
+
+
+def run_bench(args: argparse.Namespace) -> int:
+    traces = {name: make(1, ops=args.ops) for name, make in workloads.WORKLOADS.items()}
+    traces |= workloads.bundled_traces(TRACES)
+    for item in args.trace:
+        path = Path(item)
+        traces[f"trace {path.stem}" if path.exists() else item] = Trace.parse(
+            path.read_text() if path.exists() else item)
+    progress = tqdm(total=len(traces) + 3, disable=not sys.stderr.isatty(), desc="measuring",
+                    file=sys.stderr)
+    micro = []
+    for step in (bench.fixed_vs_malloc, bench.bump_vs_malloc, bench.embedded_vs_malloc):
+        micro.append(step(repeats=args.repeats))
+        progress.update()
+    rows = []
+    for name, trace in traces.items():
+        rows += bench.measure(name, trace, repeats=args.repeats)
+        progress.update()
+    progress.close()
+    if args.figure:
+        bench.figure(rows, args.figure)
     if args.json:
-        print(bench.to_json(rows))
-    else:
-        print(f"measured on {bench.machine()} (medians of {args.repeats} runs, timed in C)\n")
-        print(bench.table(rows))
+        print(bench.to_json(rows, micro))
+        return 0
+    print(f"measured on {bench.machine()}, {date.today()}; medians of {args.repeats} runs, "
+          "timed in C; libc measured in the same run\n")
+    print(bench.micro_table(micro))
+    wrapped, raw = bench.python_overhead()
+    print(f"\nthrough the Python wrapper an alloc+free pair costs {wrapped:.0f} ns; in C "
+          f"{raw:.1f} ns (the wrapper's share: {wrapped - raw:.0f} ns)\n")
+    print(bench.table(rows))
     return 0
 
 

@@ -147,7 +147,8 @@ typedef struct bench_result {
     double ns_per_op; double mean_steps; size_t max_steps; size_t failures;
 } bench_result;
 int bench_replay(int pool, const char *kinds, const size_t *ids, const size_t *sizes,
-                 size_t n_ops, size_t n_ids, size_t param, size_t repeats, bench_result *out);
+                 size_t n_ops, size_t n_ids, size_t max_live, size_t param, size_t repeats,
+                 bench_result *out);
 size_t embedded_pool_last_steps(const embedded_pool *p);
 
 typedef struct naive_bump { unsigned char *start; unsigned char *end; unsigned char *top; } naive_bump;

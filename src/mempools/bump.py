@@ -47,6 +47,8 @@ class BumpPool(Pool):
         self._generation = 0
         self._offsets: dict[int, int] = {}
         self._entries: list[Block] = []  # blocks in the C journal's order, for walk() owners
+        self._trace_marks: dict[int, Mark] = {}  # replay: the mark before each block
+        self._trace_freed: set[int] = set()  # replay: freed, waiting for newer blocks to go
 
     def _destroy(self) -> None:
         lib.bump_pool_destroy(self._p)
@@ -162,21 +164,33 @@ class BumpPool(Pool):
     def _check_c(self) -> str | None:
         return c_string(lib.bump_pool_check(self._p))
 
-    # -- replay protocol: no per-block free; realloc copies into a new piece -----------------
+    # -- replay protocol: frees release like a stack; realloc copies into a new piece --------
     def _trace_alloc(self, size: int) -> Block:
-        return self.alloc(size)
+        mark = self.mark()
+        block = self.alloc(size)
+        self._trace_marks[block.id] = mark
+        return block
 
     def _trace_realloc(self, block: Block, size: int) -> Block:
-        new = self.alloc(size)
-        keep = min(block.size, size)
-        new.write(block.read(keep))
-        self._forget(block, "stale")
+        new = self._trace_alloc(size)
+        new.write(block.read(min(block.size, size)))
         new.label = block.label
+        self._trace_free(block)
         return new
 
     def _trace_free(self, block: Block) -> None:
+        """A bump pool cannot free one block; a trace's free is released (to the mark taken
+        before that block) once every newer block is freed too, as an obstack does."""
         self._require_live(block)
-        self._forget(block, "freed")  # the bytes stay used until reset: that is the lesson
+        self._trace_freed.add(block.id)
+        live = sorted(self._trace_marks)
+        while live and live[-1] in self._trace_freed:
+            newest = live.pop()
+            self._trace_freed.discard(newest)
+            mark = self._trace_marks.pop(newest)
+            if self._blocks.get(newest) is not None:
+                self._forget(self._blocks[newest], "freed")
+            self.release(mark)
 
     def _footprint(self) -> int:
         return self.stats["used"]
