@@ -54,10 +54,14 @@ def test_bump_create_bad(kwargs, exc):
         (lambda p: p.alloc(200), mp.OutOfMemory),
         (lambda p: p.release(mp.BumpPool(64).mark()), mp.ForeignBlock),
         (lambda p: p.release("mark"), mp.ForeignBlock),
+        (lambda p: p.release(p.stale_mark), mp.StaleHandle),
     ],
 )
 def test_bump_bad_calls_leave_pool_unchanged(call, exc):
     pool = mp.BumpPool(128)
+    pool.alloc(9)
+    pool.stale_mark = pool.mark()  # then made stale by a reset
+    pool.reset()
     pool.alloc(5)
     before = snapshot(pool)
     with pytest.raises(exc):
