@@ -26,7 +26,8 @@ struct embedded_pool {
     size_t compactions;  /* compaction passes */
     size_t bytes_moved;  /* bytes copied by moves */
     size_t steps;        /* slots scanned by the current/last operation */
-    size_t *order;       /* scratch: live slot indices in address order (after the slots) */
+    size_t *order;       /* live slot indices in address order (stored after the slots) */
+    size_t nlive;        /* entries in order[] */
     emb_slot slots[];    /* the allocation table */
 };
 
@@ -65,22 +66,35 @@ static size_t slot_end(const emb_slot *s)
     return s->offset + block_extent(s->size);
 }
 
-/* Sort the live slots' indices by offset into p->order (insertion sort: the table is small);
- * returns how many. The scratch array is the pool's own, so walkers and checkers may use it. */
+/* The live slots in address order are p->order[0..nlive): every call that adds, frees or
+ * moves a block keeps that array sorted, so walking blocks in address order costs no sort. */
 static size_t slots_by_offset(const embedded_pool *p)
 {
-    size_t *order = p->order;
-    size_t n = 0;
-    for (size_t i = 0; i < p->nslots; i++) {
-        if (p->slots[i].size == 0) continue;
-        size_t j = n++;
-        while (j > 0 && p->slots[order[j - 1]].offset > p->slots[i].offset) {
-            order[j] = order[j - 1];
-            j--;
-        }
-        order[j] = i;
+    return p->nlive;
+}
+
+/* Put a live slot into the address order (after every block that starts before it). */
+static void order_insert(embedded_pool *p, size_t slot)
+{
+    size_t k = p->nlive;
+    while (k > 0 && p->slots[p->order[k - 1]].offset > p->slots[slot].offset) {
+        p->order[k] = p->order[k - 1];
+        k--;
     }
-    return n;
+    p->order[k] = slot;
+    p->nlive++;
+    p->steps += p->nlive - k;
+}
+
+/* Take a slot out of the address order. */
+static void order_remove(embedded_pool *p, size_t slot)
+{
+    size_t k = 0;
+    while (k < p->nlive && p->order[k] != slot) k++;
+    if (k == p->nlive) return;
+    memmove(&p->order[k], &p->order[k + 1], (p->nlive - k - 1) * sizeof p->order[0]);
+    p->nlive--;
+    p->steps += k + 1;
 }
 
 /* The slot a handle names, or an error: out of range is forged, a wrong generation is stale. */
@@ -106,9 +120,9 @@ static void block_move(embedded_pool *p, emb_slot *s, size_t to)
 static int gap_first_fit(embedded_pool *p, size_t extent, size_t skip, size_t *at)
 {
     size_t n = slots_by_offset(p), cursor = p->data_start;
-    p->steps += p->nslots;
     for (size_t k = 0; k < n; k++) {
         const emb_slot *s = &p->slots[p->order[k]];
+        p->steps++;
         if (p->order[k] == skip) continue;
         if (s->offset - cursor >= extent) break;
         cursor = slot_end(s);
@@ -153,7 +167,7 @@ static void compact_up(embedded_pool *p, const size_t order[], size_t from, size
 static void pool_compact(embedded_pool *p)
 {
     size_t n = slots_by_offset(p);
-    p->steps += p->nslots;
+    p->steps += n;
     compact_down(p, p->order, 0, n, p->data_start);
     p->compactions++;
 }
@@ -213,7 +227,7 @@ int embedded_pool_create_in(embedded_pool **out, void *buffer, size_t size, size
     if (err != POOL_OK) return err;
     p->flags = flags;
     p->hooks = (emb_hooks){hook_none, hook_none, NULL};
-    p->compactions = p->bytes_moved = p->steps = 0;
+    p->compactions = p->bytes_moved = p->steps = p->nlive = 0;
     for (size_t i = 0; i < slots; i++) p->slots[i] = (emb_slot){0, 0, 0, 1};
     memset(pool_base(p) + p->data_start, 0, p->size - p->data_start);
     *out = p;
@@ -259,6 +273,7 @@ int embedded_pool_alloc(embedded_pool *p, size_t size, emb_handle *out)
     s->offset = at;
     s->size = size;
     s->lock = 0;
+    order_insert(p, slot);
     *out = (emb_handle){(unsigned)slot, s->generation};
     return section_exit(p, POOL_OK);
 }
@@ -269,7 +284,7 @@ static int block_grow_two_way(embedded_pool *p, emb_slot *s, size_t extent)
 {
     size_t n = slots_by_offset(p), k = 0;
     const size_t *order = p->order;
-    p->steps += p->nslots;
+    p->steps += n;
     while (&p->slots[order[k]] != s) k++;
     compact_down(p, order, 0, k, p->data_start);
     compact_up(p, order, k + 1, n, p->size);
@@ -303,7 +318,9 @@ int embedded_pool_realloc(embedded_pool *p, emb_handle h, size_t size)
     if (p->size - p->data_start - pool_used(p) + old < extent) return section_exit(p, POOL_ENOMEM);
     /* first fit with this block's own bytes counted as free: memmove copes with the overlap */
     if (gap_first_fit(p, extent, (size_t)(s - p->slots), &at) == POOL_OK) {
+        order_remove(p, (size_t)(s - p->slots)); /* it may land on the other side of others */
         block_move(p, s, at);
+        order_insert(p, (size_t)(s - p->slots));
         s->size = size;
         return section_exit(p, POOL_OK);
     }
@@ -322,6 +339,7 @@ int embedded_pool_free(embedded_pool *p, emb_handle h)
     if (err != POOL_OK) return section_exit(p, err);
     if (s->lock) return section_exit(p, POOL_ELOCKED);
     if (p->flags & EMB_ZERO_ON_FREE) memset(pool_base(p) + s->offset, 0, block_extent(s->size));
+    order_remove(p, (size_t)(s - p->slots));
     s->size = 0;
     s->generation = s->generation == ~0u ? 1 : s->generation + 1;
     return section_exit(p, POOL_OK);
@@ -428,9 +446,15 @@ const char *embedded_pool_check(const embedded_pool *p)
             return "a block runs past the end of the pool";
         cursor = slot_end(s);
     }
+    size_t live = 0;
     for (size_t i = 0; i < p->nslots; i++) {
         if (p->slots[i].generation == 0) return "a slot has generation 0";
         if (p->slots[i].size == 0 && p->slots[i].lock) return "a free slot is locked";
+        live += p->slots[i].size != 0;
     }
+    if (live != p->nlive) return "the address order does not list every live block";
+    for (size_t k = 0; k < p->nlive; k++)
+        if (p->order[k] >= p->nslots || p->slots[p->order[k]].size == 0)
+            return "the address order lists a free or missing slot";
     return NULL;
 }

@@ -39,6 +39,7 @@ class FixedPool(Pool):
         self._p = out[0]
         self._closed = False
         self.stride = self.stats["stride"]
+        self._base_address = int(ffi.cast("uintptr_t", lib.fixed_pool_base(self._p)))  # fixed
 
     def _destroy(self) -> None:
         lib.fixed_pool_destroy(self._p)
@@ -110,7 +111,7 @@ class FixedPool(Pool):
                                                   "high_water", "failed")}
 
     def _base(self) -> int:
-        return int(ffi.cast("uintptr_t", lib.fixed_pool_base(self._p)))
+        return self._base_address
 
     def next_pointer(self, index: int) -> int:
         """The raw first word of free block `index`, read from the pool's bytes as a C pointer
