@@ -506,3 +506,18 @@ def test_embedded_realloc_moves_both_ways():
     first, _, last = naive.alloc(20), naive.alloc(20), naive.alloc(20)
     naive.free(first)
     assert naive.realloc(last, 30) is False  # 24 bytes free, but only 4 after the last block
+
+
+def test_embedded_zero_on_free_clears_the_bytes():
+    pool = mp.EmbeddedPool.for_blocks(64, 4, zero_on_free=True)
+    block = pool.alloc(16)
+    block.write(b"x" * 16)
+    start = block.offset
+    pool.free(block)
+    assert pool.peek(start, 16) == bytes(16)
+    keep = mp.EmbeddedPool.for_blocks(64, 4)
+    other = keep.alloc(16)
+    other.write(b"x" * 16)
+    start = other.offset
+    keep.free(other)
+    assert keep.peek(start, 16) == b"x" * 16  # without the flag, freed bytes stay as they were
