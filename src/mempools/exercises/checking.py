@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import resource
 import signal
 import subprocess
@@ -153,8 +154,6 @@ def sanitizer_reports(exercise: Exercise, source: str) -> list[str]:
 
 
 def _clean(line: str) -> str:
-    import re
-
     line = re.sub(r"0x[0-9a-f]+", "0x...", line)
     line = re.sub(r"==\d+==", "", line)
     return re.sub(r"\S*/(student\.c)", r"\1", line).strip()
