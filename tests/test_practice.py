@@ -162,7 +162,9 @@ def test_drill_moves_to_the_next_seed():
     d._next.click()
     assert d.seed == 5 and d.problem == practice.problem("bump", 5)
     assert box.children[1] is not first and "seed 5" in box.children[0].value
-    assert "run the cell to answer" in d._repr_mimebundle_()["text/plain"]
+    static = d._repr_mimebundle_()
+    assert static["text/plain"] == "Practice: bump problems from seed 5 (run the cell)"
+    assert str(d.problem.answer) not in static["text/html"]
 
 
 def run_cli(*args):

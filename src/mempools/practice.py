@@ -290,11 +290,9 @@ class Drill:
         return self._box
 
     def _repr_mimebundle_(self, include: object = None, exclude: object = None) -> dict:
-        from mempools.predict import static_html, static_text
-
         bundle = self.widget()._repr_mimebundle_()
-        bundle["text/plain"] = static_text(f"practice {self.topic}, seed {self.seed}")
-        bundle["text/html"] = static_html(f"practice {self.topic}, seed {self.seed}")
+        bundle["text/plain"] = f"Practice: {self.topic} problems from seed {self.seed} (run the cell)"
+        bundle["text/html"] = f"<div><b>Practice:</b> {bundle['text/plain'][10:]}</div>"
         return bundle
 
 
