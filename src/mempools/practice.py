@@ -107,8 +107,8 @@ def bump(seed: int = 0) -> Problem:
                    f"{capacity} minus that is what is left.")
     output = _walk_text(pool)
     pool.close()
-    setup = (f"pool = BumpPool({capacity}, align=8)   # blocks are 8-aligned unless the call "
-             "says otherwise; the pool starts at offset 0")
+    setup = (f"pool = BumpPool({capacity}, align=8)\n"
+             "# blocks are 8-aligned unless the call says otherwise; the pool starts at offset 0")
     return Problem("bump", seed, setup, tuple(trace), question, answer, explain, output)
 
 
@@ -135,6 +135,10 @@ def fixed(seed: int = 0) -> Problem:
             live[name] = pool.alloc()
             live[name].label = name  # type: ignore[attr-defined]
             trace.append(f"{name} = alloc()")
+    if not any(line.startswith("free") for line in trace):  # the topic is the free list
+        name = rng.choice(sorted(live))
+        pool.free(live.pop(name))
+        trace.append(f"free({name})")
     stride = pool.stride
     if len(live) < count - 1 and rng.random() < 0.5:
         first, second = pool.alloc(), pool.alloc()
@@ -152,8 +156,9 @@ def fixed(seed: int = 0) -> Problem:
                    "when the list is empty does it take the next never-used block.")
     output = _walk_text(pool)
     pool.close()
-    setup = (f"pool = FixedPool({block_size}, {count})   # {count} blocks, {stride} bytes apart, "
-             "from offset 0; a freed block goes to the front of the free list")
+    setup = (f"pool = FixedPool({block_size}, {count})\n"
+             f"# {count} blocks, {stride} bytes apart from offset 0; free() puts a block at the "
+             "front of the free list")
     return Problem("fixed", seed, setup, tuple(trace), question, answer, explain, output)
 
 
@@ -204,8 +209,9 @@ def embedded(seed: int = 0) -> Problem:
                    "that is already there does not move. It counts each moved block's bytes.")
     output = _walk_text(pool, base)
     pool.close()
-    setup = (f"pool = EmbeddedPool with {data} bytes of data area, offsets from its start; "
-             f"blocks take their size rounded up to {align}; first fit")
+    setup = (f"pool = EmbeddedPool with {data} bytes of data area\n"
+             f"# offsets from the data area's start; a block takes its size rounded up to {align}; "
+             "first fit")
     return Problem("embedded", seed, setup, tuple(trace), question, answer, explain, output)
 
 
@@ -240,7 +246,7 @@ def malloc(seed: int = 0) -> Problem:
                f"a multiple of {2 * HEADER} (minimum {4 * HEADER}): "
                f"chunk {chunk}, of which {usable} are usable.")
     output = f"chunk size field & ~7 = {chunk}\nmalloc_usable_size(p) = {usable}"
-    setup = "glibc malloc on this machine (64-bit)"
+    setup = "# glibc malloc on this machine (64-bit)"
     return Problem("malloc", seed, setup, trace, question, answer, explain, output)
 
 
