@@ -145,6 +145,12 @@ def test_bad_topic_or_seed_is_refused(topic, seed):
         practice.problem(topic, seed)
 
 
+@pytest.mark.parametrize("seed", [-1, 2.0, "3", None])
+def test_topic_functions_refuse_bad_seeds(seed):
+    with pytest.raises(ValueError, match="seed"):
+        mp.practice.fixed(seed=seed)
+
+
 def test_a_problem_displays_as_a_prediction_without_its_answer():
     problem = practice.problem("fixed", 11)
     bundle = problem._repr_mimebundle_()

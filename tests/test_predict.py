@@ -22,7 +22,7 @@ ANSWERS = json.loads((ROOT / "tests" / "predict_answers.json").read_text())
 FIXTURE = ROOT / "tests" / "fixtures" / "predict.ipynb"
 ASKS = re.compile(r"\bpredict\(|\bpractice\.")
 # an answer written into the source instead of computed: answer=16, answer="z", answer=True
-TYPED_ANSWER = re.compile(r"\banswer\s*=\s*(?:[-+]?\d|[\"'\[(]|True\b|False\b)")
+TYPED_ANSWER = re.compile(r"\banswer\s*=\s*(?:[-+]?\.?\d|[\"'\[]|True\b|False\b)")
 
 
 def code_sources(path):
@@ -168,7 +168,9 @@ def test_leaks_finds_a_saved_reveal_and_an_answer_printed_beside_the_question():
 def test_typed_answer_pattern():
     assert TYPED_ANSWER.search('mp.predict("q", answer=16)')
     assert TYPED_ANSWER.search("mp.predict('q', answer='z')")
+    assert TYPED_ANSWER.search('mp.predict("q", answer = -8)')
     assert not TYPED_ANSWER.search('mp.predict("q", answer=b.offset)')
+    assert not TYPED_ANSWER.search('mp.predict("q", answer=(b.offset - base))')
 
 
 # -- the widget --------------------------------------------------------------------------------
@@ -282,6 +284,14 @@ def test_recording_writes_key_and_answer(tmp_path, monkeypatch):
     mp.predict("q?", answer=13, key="test-record")
     lines = [json.loads(line) for line in log.read_text().splitlines()]
     assert [(r["key"], r["answer"], r["explain"]) for r in lines] == [("test-record", 12, "why")]
+
+
+def test_numpy_like_integers_become_ints():
+    class Count(int):  # what numpy.int64 or a cffi integer looks like to predict()
+        pass
+
+    p = mp.predict("q?", answer=Count(5), key="test-integral")
+    assert type(p.answer) is int and p.check("5")
 
 
 def test_mp_predict_is_the_callable_module():

@@ -13,8 +13,12 @@ from __future__ import annotations
 import random
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from mempools.predict import Answer, Prediction
+
+if TYPE_CHECKING:
+    from ipywidgets import VBox
 
 
 @dataclass(frozen=True)
@@ -70,6 +74,13 @@ def _walk_text(pool: object, base: int = 0) -> str:
     return "\n".join(rows)
 
 
+def _rng(topic: str, seed: int) -> random.Random:
+    """The problem's own random stream: the same topic and seed give the same problem."""
+    if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
+        raise ValueError(f"seed must be a non-negative integer, not {seed!r}")
+    return random.Random(f"{topic}:{seed}")
+
+
 def _names(n: int) -> list[str]:
     return [chr(ord("a") + i) for i in range(n)]
 
@@ -80,7 +91,7 @@ def bump(seed: int = 0) -> Problem:
     left."""
     import mempools as mp
 
-    rng = random.Random(f"bump:{seed}")
+    rng = _rng("bump", seed)
     capacity = rng.choice([128, 160, 192, 256])
     pool = mp.BumpPool(capacity, align=8)
     trace, blocks = [], []
@@ -117,7 +128,7 @@ def fixed(seed: int = 0) -> Problem:
     """Allocations and frees on a FixedPool; asks where the next allocations land."""
     import mempools as mp
 
-    rng = random.Random(f"fixed:{seed}")
+    rng = _rng("fixed", seed)
     block_size, count = rng.choice([8, 16, 24, 32]), rng.randint(5, 8)
     pool = mp.FixedPool(block_size, count)
     live: dict[str, object] = {}
@@ -168,7 +179,7 @@ def embedded(seed: int = 0) -> Problem:
     put it (compacting if no gap is big enough), or how many bytes does compact() move?"""
     import mempools as mp
 
-    rng = random.Random(f"embedded:{seed}")
+    rng = _rng("embedded", seed)
     data = rng.choice([96, 128, 160])
     pool = mp.EmbeddedPool.for_blocks(data, slots=8)
     base = pool.stats["table_bytes"]
@@ -225,7 +236,7 @@ def malloc(seed: int = 0) -> Problem:
     if not GLIBC:
         raise RuntimeError("the malloc practice topic reads glibc's chunk headers: it needs "
                            "Linux with glibc")
-    rng = random.Random(f"malloc:{seed}")
+    rng = _rng("malloc", seed)
     n = rng.choice([rng.randint(1, 64), rng.randint(1, 512)])
     # glibc hands out a whole free chunk when the rest would be too small to keep, so one
     # malloc may get more than its size class; the smallest of many is the size class itself
@@ -258,8 +269,6 @@ def problem(topic: str, seed: int = 0) -> Problem:
     """The problem of `topic` for `seed`; ValueError for an unknown topic or a bad seed."""
     if topic not in TOPICS:
         raise ValueError(f"unknown practice topic {topic!r}; topics: {', '.join(TOPICS)}")
-    if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
-        raise ValueError(f"seed must be a non-negative integer, not {seed!r}")
     return TOPICS[topic](seed)
 
 
@@ -285,7 +294,7 @@ class Drill:
         title = w.HTML(f"<b>Practice: {self.topic}, seed {self.seed}</b>")
         return (title, self.problem.prediction().widget(), self._next)
 
-    def widget(self):  # noqa: ANN201 - an ipywidgets.VBox
+    def widget(self) -> VBox:
         import ipywidgets as w
 
         if self._box is None:

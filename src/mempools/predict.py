@@ -15,12 +15,17 @@ from __future__ import annotations
 import html
 import json
 import math
+import numbers
 import os
 import re
 import sys
 import types
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from ipywidgets import VBox
 
 #: when set to a file path, every prediction appends its key and computed answer there (JSON
 #: lines), for tests/test_predict.py to compare with tests/predict_answers.json
@@ -74,6 +79,10 @@ class Prediction:
                  key: str | None = None) -> None:
         if not isinstance(question, str) or not question.strip():
             raise ValueError("a prediction needs a question (a non-empty string)")
+        if isinstance(answer, numbers.Integral) and not isinstance(answer, bool):
+            answer = int(answer)  # numpy and cffi integers become plain ints
+        elif isinstance(answer, numbers.Real) and not isinstance(answer, int):
+            answer = float(answer)
         if not isinstance(answer, int | float | str) or (isinstance(answer, float)
                                                         and not math.isfinite(answer)):
             raise ValueError(f"the answer must be an int, float, str or bool, not {answer!r}")
@@ -143,13 +152,13 @@ class Prediction:
         return right
 
     # -- the widget ---------------------------------------------------------------------------
-    def widget(self):  # noqa: ANN201 - an ipywidgets.VBox; ipywidgets is imported lazily
+    def widget(self) -> VBox:
         """The interactive form (built on first use)."""
         if self._widget is None:
             self._widget = self._build()
         return self._widget
 
-    def _build(self):  # noqa: ANN202
+    def _build(self) -> VBox:
         import ipywidgets as w
 
         prompt = w.HTML(f"{_given_html(self.given)}<b>Predict:</b> {html.escape(self.question)}")
