@@ -79,7 +79,6 @@ def test_source_is_read_at_run_time_from_csrc_dir(tmp_path, monkeypatch):
 
 
 @pytest.mark.parametrize("args, kwargs, message", [
-    (("pool_used",), {}, "pass file="),
     (("no_such_function",), {}, "no definition"),
     (("fixed_pool_alloc",), {"file": "nope.c"}, "no C file"),
     (("fixed pool",), {}, "identifier"),
@@ -91,6 +90,12 @@ def test_bad_names_are_refused(args, kwargs, message):
         mp.show_c(*args, **kwargs)
 
 
-def test_file_chooses_between_two_static_functions():
-    shown = mp.show_c("pool_used", file="embedded_pool.c")
-    assert shown.functions[0].where == "csrc/embedded_pool.c"
+def test_file_chooses_between_two_static_functions(tmp_path, monkeypatch):
+    (tmp_path / "naive").mkdir()
+    for name in ("one.c", "naive/two.c"):
+        (tmp_path / name).write_text(f"static int helper(void)\n{{\n    return {len(name)};\n}}\n")
+    monkeypatch.setattr(source, "csrc_dir", lambda: tmp_path)
+    with pytest.raises(ValueError, match=r"csrc/naive/two.c, csrc/one.c: pass file="):
+        mp.show_c("helper")
+    assert mp.show_c("helper", file="naive/two.c").functions[0].where == "csrc/naive/two.c"
+    assert mp.show_c("helper", file="one.c").functions[0].lines[2] == "    return 5;"
