@@ -207,7 +207,15 @@ def test_a_non_number_for_a_number_is_refused_and_reveals_nothing():
     p.widget()
     p._input.value = "lots"
     p._button.click()
-    assert p._result.value == "" and not p.answered and "not a number" in p._note.value
+    assert p._result.value == "" and not p.answered and "not a whole number" in p._note.value
+
+
+@pytest.mark.parametrize("response", ["lots", "16.5", "", "0x"])
+def test_unreadable_numbers_are_refused(response):
+    p = mp.predict("How many?", answer=16, key="test-unreadable")
+    with pytest.raises(ValueError, match="whole number"):
+        p.check(response)
+    assert not p.answered
 
 
 def test_a_prediction_is_checked_once():
@@ -253,6 +261,7 @@ def test_check_table(answer, choices, response, right):
     ({"question": "q", "answer": None}, "answer must be"),
     ({"question": "q", "answer": [1]}, "answer must be"),
     ({"question": "q", "answer": float("nan")}, "answer must be"),
+    ({"question": "q", "answer": " -> "}, "at least one word"),
     ({"question": "q", "answer": "d", "choices": ["a", "b"]}, "one of the choices"),
     ({"question": "q", "answer": "a", "choices": ["a", "a"]}, "distinct"),
     ({"question": "q", "answer": "a", "choices": ["a"]}, "at least two"),

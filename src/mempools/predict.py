@@ -44,7 +44,7 @@ def _tokens(text: str) -> list[str]:
 def _as_number(text: str, want: type) -> int | float | None:
     """The number a student typed ('24', '24 bytes', '0x18'), or None when there is none."""
     if want is int:
-        m = re.match(r"\s*([-+]?(?:0x[0-9a-fA-F]+|\d+))\b", text)
+        m = re.match(r"\s*([-+]?(?:0x[0-9a-fA-F]+|\d+))(?![\w.])", text)
         return int(m.group(1), 0) if m else None
     m = re.match(r"\s*([-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?)", text)
     return float(m.group(1)) if m else None
@@ -89,6 +89,8 @@ class Prediction:
         if not isinstance(explain, str) or any(v is not None and not isinstance(v, str)
                                                 for v in (output, given)):
             raise ValueError("explain, output and given are text (str)")
+        if isinstance(answer, str) and not _tokens(answer):
+            raise ValueError(f"a text answer needs at least one word or number, not {answer!r}")
         key = default_key(question) if key is None else key
         if not isinstance(key, str) or not _KEY.match(key):
             raise ValueError(f"key must be lower-case letters, digits, '-', '_' or '.', not {key!r}")
@@ -145,7 +147,8 @@ class Prediction:
             raise ValueError("this prediction is already answered; run the cell again to retry")
         right = self.is_right(str(response))
         if right is None:
-            raise ValueError(f"{response!r} is not a number; the answer is a number")
+            kind = "a whole number" if isinstance(self._answer, int) else "a number"
+            raise ValueError(f"{response!r} is not {kind}; the answer is {kind}")
         self.response, self.right = str(response), right
         if self._widget is not None:
             self._reveal()
