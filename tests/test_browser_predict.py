@@ -47,6 +47,24 @@ def lab(tmp_path_factory):
     server.wait(10)
 
 
+KERNEL_IDLE = "() => document.querySelector('.jp-StatusBar-Widget') !== null && " \
+              "document.body.innerText.includes('(ipykernel) | Idle')"
+
+
+def run_until_predict_widgets(page):
+    """Run All once the kernel is really idle (the saved execution counts already satisfy
+    run_all_cells, so a Run All that ran nothing is caught by the missing widgets)."""
+    for _ in range(3):
+        page.wait_for_function(KERNEL_IDLE, timeout=90_000)
+        run_all_cells(page)
+        try:
+            page.locator(".mp-predict").first.wait_for(timeout=30_000)
+            return
+        except Exception:  # playwright's TimeoutError: nothing ran; try again
+            page.wait_for_timeout(2_000)
+    pytest.fail("the predict widgets never appeared after Run All (three tries)")
+
+
 def test_wrong_answer_then_check_reveals_answer_and_explanation(lab, browser):
     page = browser.new_page(viewport={"width": 1280, "height": 900})
     errors = []
@@ -59,9 +77,8 @@ def test_wrong_answer_then_check_reveals_answer_and_explanation(lab, browser):
     opened = page.inner_text(".jp-Notebook")
     assert "Predict:" in opened and "Right answer" not in opened
 
-    run_all_cells(page)
+    run_until_predict_widgets(page)
     typed = page.locator(".mp-predict").first
-    typed.wait_for(timeout=60_000)
     typed.locator(".mp-predict-input input").fill("999")
     typed.locator("button.mp-predict-check").click()
     reveal = typed.locator(".mp-predict-reveal")
@@ -80,6 +97,10 @@ def test_wrong_answer_then_check_reveals_answer_and_explanation(lab, browser):
     drill.locator("text=seed 2").wait_for(timeout=15_000)
     drill.screenshot(path=str(ARTIFACTS / "predict-another-problem.png"))
     page.screenshot(path=str(ARTIFACTS / "predict-after-check.png"), full_page=True)
+    c_source = page.locator(".mp-c-source").first
+    c_source.scroll_into_view_if_needed(timeout=15_000)
+    c_source.screenshot(path=str(ARTIFACTS / "show-c.png"))
+    c_text = c_source.inner_text()
     failed_widgets = page.locator(".jupyter-widgets-error-widget").count()
     check_disabled = typed.locator("button.mp-predict-check").is_disabled()
     page.close()
@@ -90,4 +111,5 @@ def test_wrong_answer_then_check_reveals_answer_and_explanation(lab, browser):
     assert "padding" in shown  # the real output: the pool's walk
     assert "Your answer: x" in shown_choice and "Right answer: z" in shown_choice
     assert check_disabled, "a checked prediction is committed: Check is disabled"
+    assert "csrc/fixed_pool.c" in c_text and "fixed_pool_alloc(fixed_pool *p" in c_text
     assert failed_widgets == 0 and errors == []
