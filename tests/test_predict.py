@@ -295,6 +295,14 @@ def test_recording_writes_key_and_answer(tmp_path, monkeypatch):
     assert [(r["key"], r["answer"], r["explain"]) for r in lines] == [("test-record", 12, "why")]
 
 
+def test_a_float_answer_is_revealed_rounded():
+    p = mp.predict("What fraction is used?", answer=2 / 3, key="test-float")
+    p.widget()
+    p._input.value = "0.667"
+    p._button.click()
+    assert p.right and "Right answer: <b>0.6667</b>" in p._result.value
+
+
 def test_numpy_like_integers_become_ints():
     class Count(int):  # what numpy.int64 or a cffi integer looks like to predict()
         pass

@@ -115,7 +115,7 @@ class Prediction:
     def _label(value: Answer) -> str:
         if isinstance(value, bool):
             return "yes" if value else "no"
-        return str(value)
+        return format(value, ".4g") if isinstance(value, float) else str(value)
 
     @property
     def answer(self) -> Answer:
