@@ -213,6 +213,11 @@ def embedded(seed: int = 0) -> Problem:
                    + (", and finds one." if gap_before >= -(-size // align) * align else
                       "; there was none, so the pool compacted first and then placed it."))
     else:
+        if not _hole_below_a_block(pool) and len(live) >= 2:
+            # free the lowest block, so compaction has something to move
+            name = min(live, key=lambda n: live[n].offset)  # type: ignore[attr-defined]
+            pool.free(live.pop(name))
+            trace.append(f"free({name})")
         trace.append("compact()")
         question = "How many bytes does compact() move?"
         answer = pool.compact()
@@ -224,6 +229,12 @@ def embedded(seed: int = 0) -> Problem:
              f"# offsets from the data area's start; a block takes its size rounded up to {align}; "
              "first fit")
     return Problem("embedded", seed, setup, tuple(trace), question, answer, explain, output)
+
+
+def _hole_below_a_block(pool: object) -> bool:
+    """Whether the pool's walker reports a free region with a block after it."""
+    kinds = [r.kind for r in pool.walk()]  # type: ignore[attr-defined]
+    return any(k == "free" and "payload" in kinds[i + 1:] for i, k in enumerate(kinds))
 
 
 # -- malloc: glibc chunk sizes ---------------------------------------------------------------
