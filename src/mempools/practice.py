@@ -15,7 +15,11 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from mempools.predict import Answer, Prediction
+from mempools.bump import BumpPool
+from mempools.embedded import EmbeddedPool
+from mempools.fixed import FixedPool
+from mempools.malloc import GLIBC, HEADER, Malloc
+from mempools.predict import Answer, Prediction, predict
 
 if TYPE_CHECKING:
     from ipywidgets import VBox
@@ -54,8 +58,6 @@ class Problem:
     def prediction(self) -> Prediction:
         """The predict widget for this problem (made once, then reused)."""
         if not self._prediction:
-            from mempools.predict import predict
-
             self._prediction.append(predict(self.question, self.answer, explain=self.explain,
                                             output=self.output, given=self.given,
                                             key=f"practice-{self.topic}-{self.seed}"))
@@ -89,11 +91,9 @@ def _names(n: int) -> list[str]:
 def bump(seed: int = 0) -> Problem:
     """A few aligned allocations from a BumpPool; asks for an offset, the padding or the room
     left."""
-    import mempools as mp
-
     rng = _rng("bump", seed)
     capacity = rng.choice([128, 160, 192, 256])
-    pool = mp.BumpPool(capacity, align=8)
+    pool = BumpPool(capacity, align=8)
     trace, blocks = [], []
     for name in _names(rng.randint(3, 5)):
         size, align = rng.randint(1, 24), rng.choice([None, 1, 2, 4, 16, 32])
@@ -111,7 +111,11 @@ def bump(seed: int = 0) -> Problem:
     elif kind == "padding":
         question, answer = "How many bytes of padding does the pool hold after the trace?", \
             pool.stats["padding"]
-        explain = "Padding is the gap before each block that brings its start up to its alignment."
+        regions = pool.walk()
+        gaps = [f"{r.size} before {after.owner}" for r, after in zip(regions, regions[1:])
+                if r.kind == "padding"]
+        explain = ("Padding brings each block's start up to its alignment: "
+                   + (", ".join(gaps) if gaps else "none was needed") + ".")
     else:
         question, answer = "How many bytes are still available after the trace?", pool.available
         explain = (f"The top is at {last.offset + last.size}, the end of {last.label}; "
@@ -126,11 +130,9 @@ def bump(seed: int = 0) -> Problem:
 # -- fixed: free-list order ------------------------------------------------------------------
 def fixed(seed: int = 0) -> Problem:
     """Allocations and frees on a FixedPool; asks where the next allocations land."""
-    import mempools as mp
-
     rng = _rng("fixed", seed)
     block_size, count = rng.choice([8, 16, 24, 32]), rng.randint(5, 8)
-    pool = mp.FixedPool(block_size, count)
+    pool = FixedPool(block_size, count)
     live: dict[str, object] = {}
     trace: list[str] = []
     names = iter(_names(26))
@@ -177,11 +179,9 @@ def fixed(seed: int = 0) -> Problem:
 def embedded(seed: int = 0) -> Problem:
     """Allocations and frees on an EmbeddedPool, then one more request: where does first fit
     put it (compacting if no gap is big enough), or how many bytes does compact() move?"""
-    import mempools as mp
-
     rng = _rng("embedded", seed)
     data = rng.choice([96, 128, 160])
-    pool = mp.EmbeddedPool.for_blocks(data, slots=8)
+    pool = EmbeddedPool.for_blocks(data, slots=8)
     base = pool.stats["table_bytes"]
     align = pool.alignment
     live: dict[str, object] = {}
@@ -241,9 +241,6 @@ def _hole_below_a_block(pool: object) -> bool:
 _SAMPLES = 32  # mallocs of the same size per problem
 def malloc(seed: int = 0) -> Problem:
     """One malloc(n) on the real C library: how big is its chunk, or how many bytes are usable?"""
-    import mempools as mp
-    from mempools.malloc import GLIBC, HEADER
-
     if not GLIBC:
         raise RuntimeError("the malloc practice topic reads glibc's chunk headers: it needs "
                            "Linux with glibc")
@@ -251,7 +248,7 @@ def malloc(seed: int = 0) -> Problem:
     n = rng.choice([rng.randint(1, 64), rng.randint(1, 512)])
     # glibc hands out a whole free chunk when the rest would be too small to keep, so one
     # malloc may get more than its size class; the smallest of many is the size class itself
-    heap = mp.Malloc()
+    heap = Malloc()
     blocks = [heap.malloc(n) for _ in range(_SAMPLES)]
     block = min(blocks, key=heap.chunk_size_field)
     chunk = heap.chunk_size_field(block) & ~7  # the low 3 bits are flags, not size
