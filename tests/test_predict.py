@@ -11,6 +11,8 @@ from unittest import mock
 
 import nbformat
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from nbclient import NotebookClient
 
 import mempools as mp
@@ -293,6 +295,21 @@ def test_recording_writes_key_and_answer(tmp_path, monkeypatch):
     mp.predict("q?", answer=13, key="test-record")
     lines = [json.loads(line) for line in log.read_text().splitlines()]
     assert [(r["key"], r["answer"], r["explain"]) for r in lines] == [("test-record", 12, "why")]
+
+
+@given(answer=st.integers(-10**6, 10**6), typed=st.integers(-10**6, 10**6),
+       unit=st.sampled_from(["", " bytes", "  "]))
+def test_a_typed_number_is_right_exactly_when_it_equals_the_answer(answer, typed, unit):
+    p = mp.predict("How many?", answer=answer, key="test-property")
+    assert p.is_right(f"{typed}{unit}") is (typed == answer)
+
+
+@given(words=st.lists(st.sampled_from(["a", "B", "32", "0"]), min_size=1, max_size=4),
+       sep=st.sampled_from([" ", ", ", " -> ", "  "]))
+def test_text_answers_ignore_case_and_separators(words, sep):
+    p = mp.predict("Which order?", answer=" ".join(words), key="test-words")
+    assert p.is_right(sep.join(w.upper() for w in words))
+    assert not p.is_right(sep.join(words + ["x"]))
 
 
 def test_a_float_answer_is_revealed_rounded():

@@ -92,7 +92,7 @@ def bump(seed: int = 0) -> Problem:
     """A few aligned allocations from a BumpPool; asks for an offset, the padding or the room
     left."""
     rng = _rng("bump", seed)
-    capacity = rng.choice([128, 160, 192, 256])
+    capacity = rng.choice([256, 288, 320])  # room for 5 blocks of 24 with 31 bytes of padding each
     pool = BumpPool(capacity, align=8)
     trace, blocks = [], []
     for name in _names(rng.randint(3, 5)):
@@ -181,7 +181,7 @@ def embedded(seed: int = 0) -> Problem:
     put it (compacting if no gap is big enough), or how many bytes does compact() move?"""
     rng = _rng("embedded", seed)
     data = rng.choice([96, 128, 160])
-    pool = EmbeddedPool.for_blocks(data, slots=8)
+    pool = EmbeddedPool.for_blocks(data, slots=10)  # more handles than the trace can use
     base = pool.stats["table_bytes"]
     align = pool.alignment
     live: dict[str, object] = {}
