@@ -22,7 +22,7 @@ from mempools.predict import RECORD_ENV, static_html, static_text
 ROOT = Path(__file__).resolve().parents[1]
 ANSWERS = json.loads((ROOT / "tests" / "predict_answers.json").read_text())
 FIXTURE = ROOT / "tests" / "fixtures" / "predict.ipynb"
-ASKS = re.compile(r"\bpredict\(|\bpractice\.")
+ASKS = re.compile(r"\bpredict\(|\bpractice\.\w+\(")
 # an answer written into the source instead of computed: answer=16, answer="z", answer=True
 TYPED_ANSWER = re.compile(r"\banswer\s*=\s*(?:[-+]?\.?\d|[\"'\[]|True\b|False\b)")
 
