@@ -135,7 +135,6 @@ static int chunk_next_capacity(const bump_pool *p, size_t size, size_t align, si
 {
     size_t last = p->chunks[p->nchunks - 1].capacity, grown, need;
     grown = last > BUMP_MAX_CHUNK / 2 ? BUMP_MAX_CHUNK : last * 2;
-    if (grown > BUMP_MAX_CHUNK) grown = BUMP_MAX_CHUNK;
     if (size_add(size, align > BUMP_CHUNK_ALIGN ? align : 0, &need) != POOL_OK)
         return POOL_EOVERFLOW;
     *out = need > grown ? need : grown;

@@ -43,17 +43,23 @@ static void default_release(void *block, void *ctx)
     free(block);
 }
 
-/* Stride and total block bytes for a request, or an error code. */
-static int layout_blocks(size_t block_size, size_t count, size_t align, size_t *stride,
-                         size_t *bytes)
+/* Where the blocks go: `align` is raised to a pointer's alignment (a free block holds one). */
+typedef struct block_layout {
+    size_t align;  /* alignment of block 0 and of the stride */
+    size_t stride; /* distance between block starts */
+    size_t bytes;  /* stride * count */
+} block_layout;
+
+/* The layout for a request, or an error code. */
+static int layout_blocks(size_t block_size, size_t count, size_t align, block_layout *out)
 {
     if (block_size == 0 || count == 0) return POOL_EINVAL;
     if (!size_is_pow2(align)) return POOL_EALIGN;
-    if (align < _Alignof(free_block)) align = _Alignof(free_block);
+    out->align = align < _Alignof(free_block) ? _Alignof(free_block) : align;
     size_t size = block_size < sizeof(free_block) ? sizeof(free_block) : block_size;
-    int err = size_align_up(size, align, stride);
+    int err = size_align_up(size, out->align, &out->stride);
     if (err != POOL_OK) return err;
-    return size_mul(*stride, count, bytes);
+    return size_mul(out->stride, count, &out->bytes);
 }
 
 static size_t bitmap_bytes(size_t count)
@@ -110,13 +116,12 @@ int fixed_pool_create_with(fixed_pool **out, size_t block_size, size_t count, si
 {
     if (!out) return POOL_EINVAL;
     *out = NULL;
-    size_t stride, bytes, header;
-    int err = layout_blocks(block_size, count, align, &stride, &bytes);
+    block_layout l;
+    size_t header, padded;
+    int err = layout_blocks(block_size, count, align, &l);
     if (err != POOL_OK) return err;
     if (size_add(sizeof(fixed_pool), bitmap_bytes(count), &header) != POOL_OK) return POOL_EOVERFLOW;
-    if (align < _Alignof(free_block)) align = _Alignof(free_block);
-    size_t padded;
-    if (size_add(bytes, align - 1, &padded) != POOL_OK) return POOL_EOVERFLOW;
+    if (size_add(l.bytes, l.align - 1, &padded) != POOL_OK) return POOL_EOVERFLOW;
     pool_allocator use = a ? *a : (pool_allocator){default_alloc, default_release, NULL};
     fixed_pool *p = use.alloc(header, use.ctx);
     if (!p) return POOL_ENOMEM;
@@ -127,10 +132,10 @@ int fixed_pool_create_with(fixed_pool **out, size_t block_size, size_t count, si
     }
     p->allocated = (unsigned char *)(p + 1);
     p->own_blocks = memory;
-    p->blocks = (unsigned char *)(((uintptr_t)memory + (align - 1)) & ~(uintptr_t)(align - 1));
+    p->blocks = (unsigned char *)(((uintptr_t)memory + (l.align - 1)) & ~(uintptr_t)(l.align - 1));
     p->allocator = use;
     p->owns_header = 1;
-    pool_init_fields(p, block_size, stride, count);
+    pool_init_fields(p, block_size, l.stride, count);
     *out = p;
     return POOL_OK;
 }
@@ -141,22 +146,22 @@ int fixed_pool_create(fixed_pool **out, size_t block_size, size_t count, size_t 
 }
 
 /* Buffer layout for create_in: [fixed_pool][bitmap][pad to align][blocks]. */
-static int layout_buffer(size_t block_size, size_t count, size_t align, size_t *stride,
+static int layout_buffer(size_t block_size, size_t count, size_t align, block_layout *l,
                          size_t *blocks_at, size_t *total)
 {
-    size_t bytes, header;
-    int err = layout_blocks(block_size, count, align, stride, &bytes);
+    size_t header;
+    int err = layout_blocks(block_size, count, align, l);
     if (err != POOL_OK) return err;
-    if (align < _Alignof(free_block)) align = _Alignof(free_block);
     if (size_add(sizeof(fixed_pool), bitmap_bytes(count), &header) != POOL_OK) return POOL_EOVERFLOW;
-    if ((err = size_align_up(header, align, blocks_at)) != POOL_OK) return err;
-    return size_add(*blocks_at, bytes, total);
+    if ((err = size_align_up(header, l->align, blocks_at)) != POOL_OK) return err;
+    return size_add(*blocks_at, l->bytes, total);
 }
 
 size_t fixed_pool_buffer_size(size_t block_size, size_t count, size_t align)
 {
-    size_t stride, at, total;
-    return layout_buffer(block_size, count, align, &stride, &at, &total) == POOL_OK ? total : 0;
+    block_layout l;
+    size_t at, total;
+    return layout_buffer(block_size, count, align, &l, &at, &total) == POOL_OK ? total : 0;
 }
 
 int fixed_pool_create_in(fixed_pool **out, void *buffer, size_t buffer_size, size_t block_size,
@@ -165,11 +170,11 @@ int fixed_pool_create_in(fixed_pool **out, void *buffer, size_t buffer_size, siz
     if (!out) return POOL_EINVAL;
     *out = NULL;
     if (!buffer) return POOL_EINVAL;
-    size_t stride, at, total;
-    int err = layout_buffer(block_size, count, align, &stride, &at, &total);
+    block_layout l;
+    size_t at, total;
+    int err = layout_buffer(block_size, count, align, &l, &at, &total);
     if (err != POOL_OK) return err;
-    if (align < _Alignof(free_block)) align = _Alignof(free_block);
-    size_t header_align = _Alignof(fixed_pool) > align ? _Alignof(fixed_pool) : align;
+    size_t header_align = _Alignof(fixed_pool) > l.align ? _Alignof(fixed_pool) : l.align;
     if ((uintptr_t)buffer % header_align) return POOL_EALIGN;
     if (buffer_size < total) return POOL_ENOMEM;
     fixed_pool *p = buffer;
@@ -178,7 +183,7 @@ int fixed_pool_create_in(fixed_pool **out, void *buffer, size_t buffer_size, siz
     p->own_blocks = NULL;
     p->allocator = (pool_allocator){default_alloc, default_release, NULL};
     p->owns_header = 0;
-    pool_init_fields(p, block_size, stride, count);
+    pool_init_fields(p, block_size, l.stride, count);
     *out = p;
     return POOL_OK;
 }

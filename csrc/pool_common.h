@@ -35,6 +35,13 @@ typedef enum pool_region_kind {
  * pool's memory; `owner` is a block id (or -1 when the region has no owner). */
 typedef void (*pool_walker)(size_t offset, size_t size, int kind, long owner, void *user);
 
+/* Where a pool gets its own memory; tests pass one that fails on purpose. */
+typedef struct pool_allocator {
+    void *(*alloc)(size_t size, void *ctx);
+    void (*release)(void *block, void *ctx);
+    void *ctx;
+} pool_allocator;
+
 /* A short, static, human-readable name for an error code. */
 const char *pool_error_name(int code);
 
