@@ -110,6 +110,8 @@ typedef struct embedded_pool embedded_pool;
 #define EMBEDDED_POOL_SLOTS ...
 #define EMBEDDED_POOL_ALIGN ...
 #define EMB_ZERO_ON_FREE ...
+#define EMB_FIRST_FIT ...
+#define EMBEDDED_POOL_MAX_SLOTS ...
 typedef struct emb_handle { unsigned slot; unsigned generation; } emb_handle;
 typedef struct emb_hooks { void (*enter)(void *ctx); void (*exit)(void *ctx); void *ctx; } emb_hooks;
 typedef struct emb_stats {
@@ -130,7 +132,7 @@ int embedded_pool_compact(embedded_pool *p);
 int embedded_pool_lock(embedded_pool *p, emb_handle h, void **out);
 int embedded_pool_unlock(embedded_pool *p, emb_handle h);
 int embedded_pool_offset(const embedded_pool *p, emb_handle h, size_t *offset, size_t *size);
-unsigned char *embedded_pool_base(const embedded_pool *p);
+unsigned char *embedded_pool_base(embedded_pool *p);
 void embedded_pool_stats(const embedded_pool *p, emb_stats *s);
 void embedded_pool_walk(const embedded_pool *p, pool_walker fn, void *user);
 const char *embedded_pool_check(const embedded_pool *p);
