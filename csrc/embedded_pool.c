@@ -150,7 +150,7 @@ static void class_of(size_t units, unsigned *row, unsigned *col)
 }
 
 /* Put the gap after slot i on its class list (nothing when it is empty or with first fit). */
-static void gap_link(embedded_pool *p, size_t i)
+static inline void gap_link(embedded_pool *p, size_t i)
 {
     size_t gap = gap_after(p, i);
     if (!pool_good_fit(p) || gap == 0) return;
@@ -168,7 +168,7 @@ static void gap_link(embedded_pool *p, size_t i)
 }
 
 /* Take the gap after slot i off its class list; call it before that gap changes size. */
-static void gap_unlink(embedded_pool *p, size_t i)
+static inline void gap_unlink(embedded_pool *p, size_t i)
 {
     size_t gap = gap_after(p, i);
     if (!pool_good_fit(p) || gap == 0) return;

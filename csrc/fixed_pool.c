@@ -19,6 +19,7 @@ struct fixed_pool {
     size_t stride;             /* distance between blocks: >= block_size, >= a pointer, aligned */
     size_t count;              /* number of blocks */
     int stride_shift;          /* log2(stride) when stride is a power of two, else -1 */
+    size_t touched;            /* high_water * stride: free's range check without a multiply */
     free_block *free_head;     /* most recently freed block (LIFO), NULL when the list is empty */
     size_t high_water;         /* blocks ever handed out */
     size_t used;               /* blocks currently handed out */
@@ -83,17 +84,20 @@ static unsigned char *block_at(const fixed_pool *p, size_t i)
     return p->blocks + i * p->stride;
 }
 
-/* Index of a pointer that is exactly a block start below the high-water mark, or -1. */
+/* Index of the block at byte `off` from block 0, or -1 when `off` is not a block start below
+ * the high-water mark. A pointer below block 0 wraps to a huge offset and fails the range test;
+ * a shift instead of a division keeps free cheap when the stride is a power of two. */
+static inline long block_index_at(const fixed_pool *p, uintptr_t off)
+{
+    if (POOL_UNLIKELY(off >= p->touched)) return -1;
+    if (POOL_LIKELY(p->stride_shift >= 0))
+        return POOL_UNLIKELY(off & (p->stride - 1)) ? -1 : (long)(off >> p->stride_shift);
+    return off % p->stride ? -1 : (long)(off / p->stride);
+}
+
 static inline long block_index(const fixed_pool *p, const void *ptr)
 {
-    uintptr_t a = (uintptr_t)ptr, base = (uintptr_t)p->blocks;
-    if (a < base || a - base >= (uintptr_t)p->high_water * p->stride) return -1;
-    if (p->stride_shift >= 0) { /* a shift instead of a division keeps free O(1) and cheap */
-        if ((a - base) & (p->stride - 1)) return -1;
-        return (long)((a - base) >> p->stride_shift);
-    }
-    if ((a - base) % p->stride) return -1;
-    return (long)((a - base) / p->stride);
+    return block_index_at(p, (uintptr_t)ptr - (uintptr_t)p->blocks);
 }
 
 static void pool_init_fields(fixed_pool *p, size_t block_size, size_t stride, size_t count)
@@ -106,6 +110,7 @@ static void pool_init_fields(fixed_pool *p, size_t block_size, size_t stride, si
     p->count = count;
     p->free_head = NULL;
     p->high_water = 0;
+    p->touched = 0;
     p->used = 0;
     p->failed = 0;
     memset(p->allocated, 0, bitmap_bytes(count));
@@ -196,33 +201,46 @@ void fixed_pool_destroy(fixed_pool *p)
     a.release(p, a.ctx);
 }
 
-int fixed_pool_alloc(fixed_pool *p, void **out)
+/* The rare path of alloc: the list is empty, so hand out the next untouched block (lazy
+ * init) or refuse. */
+POOL_COLD static int alloc_untouched(fixed_pool *p, void **out)
 {
-    if (!p || !out) return POOL_EINVAL;
-    *out = NULL;
-    unsigned char *block;
-    if (p->free_head) {
-        block = (unsigned char *)p->free_head;
-        p->free_head = p->free_head->next;
-    } else if (p->high_water < p->count) {
-        block = block_at(p, p->high_water++); /* lazy init: the next untouched block */
-    } else {
+    if (p->high_water == p->count) {
         p->failed++;
+        *out = NULL;
         return POOL_ENOMEM;
     }
-    block_set_bit(p, (size_t)block_index(p, block), 1);
+    size_t i = p->high_water++;
+    p->touched += p->stride;
+    block_set_bit(p, i, 1);
     p->used++;
-    *out = block;
+    *out = block_at(p, i);
+    return POOL_OK;
+}
+
+int fixed_pool_alloc(fixed_pool *p, void **out)
+{
+    if (POOL_UNLIKELY(!p || !out)) return POOL_EINVAL;
+    free_block *b = p->free_head;
+    if (POOL_UNLIKELY(!b)) return alloc_untouched(p, out);
+    p->free_head = b->next;
+    /* a block from the list is a block start below the high-water mark: no checks needed */
+    uintptr_t off = (uintptr_t)b - (uintptr_t)p->blocks;
+    size_t i = p->stride_shift >= 0 ? off >> p->stride_shift : off / p->stride;
+    p->allocated[i / 8] = (unsigned char)(p->allocated[i / 8] | (1u << (i % 8)));
+    p->used++;
+    *out = b;
     return POOL_OK;
 }
 
 int fixed_pool_free(fixed_pool *p, void *block)
 {
-    if (!p || !block) return POOL_EINVAL;
+    if (POOL_UNLIKELY(!p || !block)) return POOL_EINVAL;
     long index = block_index(p, block);
-    if (index < 0) return POOL_EFOREIGN;
-    if (!block_bit(p, (size_t)index)) return POOL_EDOUBLEFREE;
-    block_set_bit(p, (size_t)index, 0);
+    if (POOL_UNLIKELY(index < 0)) return POOL_EFOREIGN;
+    unsigned char *bits = &p->allocated[(size_t)index / 8], mask = (unsigned char)(1u << (index % 8));
+    if (POOL_UNLIKELY(!(*bits & mask))) return POOL_EDOUBLEFREE;
+    *bits = (unsigned char)(*bits & ~mask);
     free_block *b = block;
     b->next = p->free_head;
     p->free_head = b;
@@ -285,6 +303,7 @@ const char *fixed_pool_check(const fixed_pool *p)
     if ((uintptr_t)p->blocks % _Alignof(free_block)) return "blocks are not pointer-aligned";
     if (p->high_water > p->count) return "high-water mark beyond the pool";
     if (p->used > p->high_water) return "more blocks used than ever handed out";
+    if (p->touched != p->high_water * p->stride) return "touched bytes do not match the high-water mark";
     size_t listed = 0;
     for (const free_block *b = p->free_head; b; b = b->next) {
         long i = block_index(p, b);

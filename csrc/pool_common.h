@@ -74,6 +74,18 @@ static inline int size_align_up(size_t v, size_t align, size_t *out)
     return POOL_OK;
 }
 
+/* Branch hints and out-of-line rare paths, so an allocator's fast path is straight-line code
+ * that needs no saved registers; plain C elsewhere. */
+#if defined(__GNUC__)
+#define POOL_LIKELY(x) __builtin_expect(!!(x), 1)
+#define POOL_UNLIKELY(x) __builtin_expect(!!(x), 0)
+#define POOL_COLD __attribute__((noinline, cold))
+#else
+#define POOL_LIKELY(x) (x)
+#define POOL_UNLIKELY(x) (x)
+#define POOL_COLD
+#endif
+
 /* The strictest alignment a fundamental C type needs on this platform. */
 #define POOL_MAX_ALIGN (_Alignof(max_align_t))
 
