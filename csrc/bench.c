@@ -2,6 +2,7 @@
  * loop frees what it allocated on every path, failures included. */
 #include "bench.h"
 
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -357,16 +358,45 @@ double bench_fixed_create_eager(size_t size, size_t count, size_t repeats)
     return median(t, repeats);
 }
 
-double bench_clock_cost(size_t samples)
+/* A fine clock for single operations: the CPU's time-stamp counter where the compiler offers
+ * it (x86), since timespec_get may tick in steps of hundreds of ns (it does on the machine the
+ * README's numbers come from); elsewhere timespec_get itself. */
+static uint64_t ticks_now(void)
+{
+#if defined(__GNUC__) && (defined(__x86_64__) || defined(__i386__))
+    return __builtin_ia32_rdtsc();
+#else
+    struct timespec ts;
+    timespec_get(&ts, TIME_UTC);
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+#endif
+}
+
+/* Ticks per nanosecond, measured against timespec_get over 5 ms. */
+static double ticks_per_ns(void)
+{
+    double start = clock_ns(), now;
+    uint64_t first = ticks_now();
+    while ((now = clock_ns()) - start < 5e6) continue;
+    return (double)(ticks_now() - first) / (now - start);
+}
+
+/* Ticks one read of the clock costs (median of batches): subtracted from each op's time. */
+static double ticks_read_cost(size_t samples)
 {
     double t[BENCH_MAX_REPEATS];
     size_t batch = samples ? samples : 1000;
     for (size_t r = 0; r < BENCH_MAX_REPEATS; r++) {
-        double start = clock_ns();
-        for (size_t i = 0; i < batch; i++) clock_ns();
-        t[r] = (clock_ns() - start) / (double)batch;
+        uint64_t start = ticks_now();
+        for (size_t i = 0; i < batch; i++) ticks_now();
+        t[r] = (double)(ticks_now() - start) / (double)batch;
     }
     return median(t, BENCH_MAX_REPEATS);
+}
+
+double bench_clock_cost(size_t samples)
+{
+    return ticks_read_cost(samples) / ticks_per_ns();
 }
 
 /* -- trace replay ------------------------------------------------------------------------- */
@@ -494,6 +524,9 @@ static int replay_op(replay_state *r, char kind, size_t id, size_t size)
     return refused;
 }
 
+/* Ops one timed sample of a replay covers at least (the trace is replayed as often as needed). */
+#define BENCH_SAMPLE_OPS 20000
+
 typedef struct replay_trace {
     const char *kinds;
     const size_t *ids;
@@ -502,7 +535,8 @@ typedef struct replay_trace {
 } replay_trace;
 
 /* One pass over the trace on a fresh pool. Pass 0 counts steps and refusals; with `latency`
- * each op is timed on its own and the fastest time of every pass is kept per op. */
+ * each op is timed on its own (in clock ticks) and the fastest of every pass is kept per op:
+ * an op's own cost, not the interrupts and other programs that hit it in one pass. */
 static int replay_pass(const replay_trace *t, int pool, size_t pass, bench_result *out,
                        double *latency, double *elapsed)
 {
@@ -515,11 +549,11 @@ static int replay_pass(const replay_trace *t, int pool, size_t pass, bench_resul
     size_t total_steps = 0;
     double start = clock_ns();
     for (size_t i = 0; i < t->n_ops; i++) {
-        double before = latency ? clock_ns() : 0;
+        uint64_t before = latency ? ticks_now() : 0;
         int refused = replay_op(&r, t->kinds[i], t->ids[i], t->sizes[i]);
         if (latency) {
-            double ns = clock_ns() - before;
-            if (pass == 0 || ns < latency[i]) latency[i] = ns;
+            double ticks = (double)(ticks_now() - before);
+            if (pass == 0 || ticks < latency[i]) latency[i] = ticks;
         }
         if (pass == 0 && !latency) {
             out->failures += (size_t)refused;
@@ -533,11 +567,12 @@ static int replay_pass(const replay_trace *t, int pool, size_t pass, bench_resul
     return POOL_OK;
 }
 
-/* p50 / p99 / max of the per-op latencies, the clock's own cost subtracted. */
+/* p50 / p99 / max of the per-op latencies (in ticks), the clock's own cost subtracted. */
 static void latency_summary(double *latency, size_t n, bench_result *out)
 {
-    double clock = bench_clock_cost(200);
-    for (size_t i = 0; i < n; i++) latency[i] = latency[i] > clock ? latency[i] - clock : 0;
+    double cost = ticks_read_cost(200), per_ns = ticks_per_ns();
+    for (size_t i = 0; i < n; i++)
+        latency[i] = latency[i] > cost ? (latency[i] - cost) / per_ns : 0;
     qsort(latency, n, sizeof *latency, compare_double);
     out->p50_ns = latency[n / 2];
     out->p99_ns = latency[(n * 99) / 100 < n ? (n * 99) / 100 : n - 1];
@@ -558,9 +593,16 @@ int bench_replay(int pool, const char *kinds, const size_t *ids, const size_t *s
     double *latency = calloc(n_ops, sizeof *latency);
     if (!latency) return POOL_ENOMEM;
     int err = replay_pass(&trace, pool, 0, out, NULL, &elapsed); /* untimed: steps, refusals */
+    /* each timed sample replays the trace until it covers BENCH_SAMPLE_OPS ops, so a short
+     * trace still gives a median that does not swing from run to run */
+    size_t passes = (BENCH_SAMPLE_OPS + n_ops - 1) / n_ops;
     for (size_t k = 0; k < repeats && err == POOL_OK; k++) {
-        err = replay_pass(&trace, pool, k + 1, out, NULL, &elapsed);
-        t[k] = elapsed / (double)n_ops;
+        double total = 0;
+        for (size_t pass = 0; pass < passes && err == POOL_OK; pass++) {
+            err = replay_pass(&trace, pool, 1, out, NULL, &elapsed);
+            total += elapsed;
+        }
+        t[k] = total / (double)(passes * n_ops);
     }
     for (size_t k = 0; k < repeats && err == POOL_OK; k++)
         err = replay_pass(&trace, pool, k, out, latency, &elapsed);

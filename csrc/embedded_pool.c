@@ -14,10 +14,12 @@ static _Alignas(max_align_t) unsigned char embedded_pool_memory[EMBEDDED_POOL_CA
 /* Size classes of free gaps, TLSF's two levels. A gap of u units (EMBEDDED_POOL_ALIGN bytes
  * each) is in row 0 when u < CLASS_SL (one class per unit), else in row floor(log2 u) - 1 and
  * in the column given by the CLASS_SL_LOG2 bits below u's top bit: four classes per power of
- * two, so a gap found one class up from a request is at most 25% larger than it needs. */
+ * two, so a gap found one class up from a request is at most 25% larger than it needs. Gaps
+ * of 2^(CLASS_FL+1) units (64 KiB) and more share the last class, whose gaps are checked
+ * before use: that keeps the index (in every pool's header) at 48 list heads. */
 #define CLASS_SL_LOG2 2
 #define CLASS_SL (1u << CLASS_SL_LOG2)
-#define CLASS_FL 28 /* rows for gaps up to EMBEDDED_POOL_MAX_BYTES / EMBEDDED_POOL_ALIGN units */
+#define CLASS_FL 12
 
 /* One table slot; index nslots is a sentinel that heads the address order, ends at the start
  * of the data area and owns the gap before the first block. Invariants: a slot is live exactly
@@ -38,8 +40,6 @@ typedef struct emb_slot {
 
 _Static_assert(sizeof(emb_slot) == 20, "a slot is 20 bytes: offsets, sizes and links are narrow");
 _Static_assert(EMBEDDED_POOL_MAX_SLOTS < NONE, "the sentinel's index fits a link and is not NONE");
-_Static_assert((EMBEDDED_POOL_MAX_BYTES / EMBEDDED_POOL_ALIGN) >> (CLASS_FL + 1) == 0,
-               "the class rows cover the largest gap");
 _Static_assert(EMBEDDED_POOL_ALIGN % _Alignof(emb_slot) == 0, "the table keeps blocks aligned");
 
 /* The header at the start of the pool memory, then the free-slot bitmap, then nslots + 1 slots
@@ -56,6 +56,8 @@ struct embedded_pool {
     size_t bytes_moved;   /* bytes copied by moves */
     size_t steps;         /* table entries and index words visited by the current/last call */
     uint64_t *free_slots; /* bit i set while slot i is free; bits past nslots stay clear */
+    uint64_t *free_words; /* bit w set while free_slots[w] has a free slot (two levels: a free
+                           * slot is found in 2 steps for up to 4096 slots) */
     emb_slot *slots;      /* the allocation table */
     uint32_t row_map;     /* good fit: bit r set when row r has a non-empty class */
     uint8_t class_map[CLASS_FL];            /* bit c set when class (r, c) has a gap */
@@ -136,7 +138,7 @@ static size_t gap_after(const embedded_pool *p, size_t i)
     return slot_next_start(p, i) - slot_end(&p->slots[i]);
 }
 
-/* The class of a gap of `units` units; row CLASS_FL or more means "larger than any gap". */
+/* The class of a gap of `units` units (the last class for all the largest gaps). */
 static void class_of(size_t units, unsigned *row, unsigned *col)
 {
     if (units < CLASS_SL) {
@@ -147,6 +149,7 @@ static void class_of(size_t units, unsigned *row, unsigned *col)
     unsigned top = bit_high(units);
     *row = top - (CLASS_SL_LOG2 - 1);
     *col = (unsigned)(units >> (top - CLASS_SL_LOG2)) & (CLASS_SL - 1);
+    if (*row >= CLASS_FL) *row = CLASS_FL - 1, *col = CLASS_SL - 1;
 }
 
 /* Put the gap after slot i on its class list (nothing when it is empty or with first fit). */
@@ -200,27 +203,23 @@ static void index_rebuild(embedded_pool *p)
 }
 
 /* Good fit: the owner of a gap of at least `extent` bytes from the index, or NONE. The request
- * is rounded up to the next class, so any gap there fits; failing that, the head of the
- * request's own class is tried. Constant steps. */
+ * is rounded up to the next class, so any gap there fits (but in the last class, which is
+ * checked); failing that, the head of the request's own class is tried. Constant steps. */
 static size_t gap_good_fit(embedded_pool *p, size_t extent)
 {
-    size_t units = extent / EMBEDDED_POOL_ALIGN, rounded = units;
-    unsigned row, col, exact_row, exact_col;
+    size_t units = extent / EMBEDDED_POOL_ALIGN, rounded = units, found = NONE;
+    unsigned row, col;
     if (units >= CLASS_SL) rounded += ((size_t)1 << (bit_high(units) - CLASS_SL_LOG2)) - 1;
     class_of(rounded, &row, &col);
     p->steps++;
-    if (row < CLASS_FL) {
-        unsigned cols = p->class_map[row] & (~0u << col);
-        uint32_t rows = row + 1 < CLASS_FL ? p->row_map & (~(uint32_t)0 << (row + 1)) : 0;
-        if (cols) return p->class_head[row][bit_low(cols)];
-        if (rows) {
-            row = bit_low(rows);
-            return p->class_head[row][bit_low(p->class_map[row])];
-        }
-    }
-    class_of(units, &exact_row, &exact_col);
-    size_t head = exact_row < CLASS_FL ? p->class_head[exact_row][exact_col] : NONE;
-    return head != NONE && gap_after(p, head) >= extent ? head : NONE;
+    unsigned cols = p->class_map[row] & (~0u << col);
+    uint32_t rows = row + 1 < CLASS_FL ? p->row_map & (~(uint32_t)0 << (row + 1)) : 0;
+    if (cols) found = p->class_head[row][bit_low(cols)];
+    else if (rows) found = p->class_head[bit_low(rows)][bit_low(p->class_map[bit_low(rows)])];
+    if (found != NONE && gap_after(p, found) >= extent) return found;
+    class_of(units, &row, &col);
+    found = p->class_head[row][col];
+    return found != NONE && gap_after(p, found) >= extent ? found : NONE;
 }
 
 /* First fit: the owner of the lowest gap of at least `extent` bytes, or NONE. It checks each
@@ -308,17 +307,25 @@ static void pool_compact(embedded_pool *p)
     p->compactions++;
 }
 
+/* Words of the free-slot bitmap, and of its summary, for `slots` slots. */
+static size_t bitmap_words(size_t slots)
+{
+    return (slots + 63) / 64;
+}
+
 /* Free-slot bitmap: the lowest free slot, marked used (nslots when none). */
 static size_t slot_take(embedded_pool *p)
 {
-    size_t words = (p->nslots + 63) / 64;
-    for (size_t w = 0; w < words; w++) {
+    size_t summaries = bitmap_words(bitmap_words(p->nslots));
+    for (size_t s = 0; s < summaries; s++) {
         p->steps++;
-        if (p->free_slots[w]) {
-            unsigned bit = bit_low(p->free_slots[w]);
-            p->free_slots[w] &= ~((uint64_t)1 << bit);
-            return w * 64 + bit;
-        }
+        if (!p->free_words[s]) continue;
+        size_t w = s * 64 + bit_low(p->free_words[s]);
+        unsigned bit = bit_low(p->free_slots[w]);
+        p->steps++;
+        p->free_slots[w] &= ~((uint64_t)1 << bit);
+        if (!p->free_slots[w]) p->free_words[s] &= ~((uint64_t)1 << (w % 64));
+        return w * 64 + bit;
     }
     return p->nslots;
 }
@@ -326,6 +333,7 @@ static size_t slot_take(embedded_pool *p)
 static void slot_release(embedded_pool *p, size_t i)
 {
     p->free_slots[i / 64] |= (uint64_t)1 << (i % 64);
+    p->free_words[i / 4096] |= (uint64_t)1 << (i / 64 % 64);
 }
 
 static int slot_is_free(const embedded_pool *p, size_t i)
@@ -333,13 +341,14 @@ static int slot_is_free(const embedded_pool *p, size_t i)
     return (int)((p->free_slots[i / 64] >> (i % 64)) & 1);
 }
 
-/* Offsets of the bitmap, the slots and the data area from the base. */
+/* Offsets of the bitmaps (slots, then summary), the slots and the data area from the base. */
 static int table_layout(size_t slots, size_t *bitmap_at, size_t *slots_at, size_t *data_start)
 {
     size_t bitmap, table, end;
     if (slots == 0 || slots > EMBEDDED_POOL_MAX_SLOTS) return POOL_EINVAL;
     if (size_align_up(sizeof(embedded_pool), _Alignof(uint64_t), bitmap_at) != POOL_OK ||
-        size_mul((slots + 63) / 64, sizeof(uint64_t), &bitmap) != POOL_OK ||
+        size_mul(bitmap_words(slots) + bitmap_words(bitmap_words(slots)), sizeof(uint64_t),
+                 &bitmap) != POOL_OK ||
         size_add(*bitmap_at, bitmap, slots_at) != POOL_OK ||
         size_mul(slots + 1, sizeof(emb_slot), &table) != POOL_OK ||
         size_add(*slots_at, table, &end) != POOL_OK)
@@ -370,6 +379,7 @@ static int pool_layout(void *buffer, size_t size, size_t slots, embedded_pool **
     p->data_start = data_start;
     p->nslots = slots;
     p->free_slots = (uint64_t *)(base + bitmap_at);
+    p->free_words = p->free_slots + bitmap_words(slots);
     p->slots = (emb_slot *)(base + slots_at);
     *out = p;
     return POOL_OK;
@@ -387,7 +397,7 @@ int embedded_pool_create_in(embedded_pool **out, void *buffer, size_t size, size
     p->flags = flags;
     p->hooks = (emb_hooks){hook_none, hook_none, NULL};
     p->compactions = p->bytes_moved = p->steps = p->nlive = p->used = 0;
-    memset(p->free_slots, 0, (slots + 63) / 64 * sizeof(uint64_t));
+    memset(p->free_slots, 0, (bitmap_words(slots) + bitmap_words(bitmap_words(slots))) * sizeof(uint64_t));
     for (size_t i = 0; i <= slots; i++)
         p->slots[i] = (emb_slot){0, 0, 1, 0, (uint16_t)slots, (uint16_t)slots, NONE, NONE};
     for (size_t i = 0; i < slots; i++) slot_release(p, i);
@@ -694,6 +704,8 @@ const char *embedded_pool_check(const embedded_pool *p)
         if (p->slots[i].size == 0 && p->slots[i].lock) return "a free slot is locked";
         if (slot_is_free(p, i) != (p->slots[i].size == 0))
             return "the free-slot bitmap disagrees with the table";
+        if (((p->free_words[i / 4096] >> (i / 64 % 64)) & 1) != (p->free_slots[i / 64] != 0))
+            return "the free-slot summary disagrees with the bitmap";
         live += p->slots[i].size != 0;
     }
     if (live != p->nlive) return "the live count does not match the table";

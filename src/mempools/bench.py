@@ -79,9 +79,20 @@ def embedded_vs_malloc(size: int = 32, live: int = 64, pairs: int = 20_000,
 
 
 def micro(repeats: int = 7) -> list[Row]:
-    """Every tight loop, libc and the floors measured in the same run."""
-    return [fixed_vs_malloc(repeats=repeats), bump_vs_malloc(repeats=repeats),
-            embedded_vs_malloc(repeats=repeats), embedded_vs_malloc(repeats=repeats, policy="first")]
+    """Every tight loop, libc and the floors measured in the same run, interleaved (one run of
+    each loop in turn, `repeats` times) so that a busy moment of the machine hits all of them
+    alike; medians."""
+    loops = [fixed_vs_malloc, bump_vs_malloc, embedded_vs_malloc,
+             lambda repeats: embedded_vs_malloc(repeats=repeats, policy="first")]
+    runs = [[loop(repeats=1) for loop in loops] for _ in range(repeats)]
+
+    def mid(values: list[float]) -> float:
+        return sorted(values)[len(values) // 2]
+
+    return [Row(first.workload, first.pool, mid([r[k].pool_ns for r in runs]),
+                mid([r[k].libc_ns for r in runs]),
+                mid([r[k].floor_ns for r in runs if r[k].floor_ns is not None]))
+            for k, first in enumerate(runs[0])]
 
 
 def python_overhead(calls: int = 20_000) -> tuple[float, float]:
