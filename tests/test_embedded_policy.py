@@ -9,7 +9,7 @@ from hypothesis import settings
 
 import mempools as mp
 from mempools import bench, workloads
-from mempools._native import ffi, lib
+from mempools.c import ffi, lib
 from mempools.trace import Op
 from tests.test_pools import EmbeddedModel
 

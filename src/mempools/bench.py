@@ -11,6 +11,7 @@ import subprocess
 import sysconfig
 from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass
+from typing import Any
 
 from mempools._native import ffi, lib
 from mempools.bump import BumpPool
@@ -228,7 +229,9 @@ def _python_pool(pool: str, s: Shape) -> Pool:
     return Malloc()
 
 
-def _c_replay(pool: str, trace: Trace, s: Shape, repeats: int) -> object:
+def replay_in_c(pool: str, trace: Trace, s: Shape, repeats: int) -> Any:
+    """Time `trace` on `pool` inside C (a fresh pool per pass): the bench_result - ns per op,
+    steps, refusals and per-op latency percentiles."""
     kinds = ffi.new("char[]", "".join(op.kind for op in trace.ops).encode())
     ids = ffi.new("size_t[]", [op.id for op in trace.ops])
     sizes = ffi.new("size_t[]", [op.size or 0 for op in trace.ops])
@@ -273,13 +276,13 @@ def measure(name: str, trace: Trace, pools: Iterable[str] = POOLS, repeats: int 
             ) -> list[Measurement]:
     """Every supporting pool on one trace; libc timed in the same run."""
     s = shape(trace)
-    libc_run = _c_replay("malloc", trace, s, repeats)
+    libc_run = replay_in_c("malloc", trace, s, repeats)
     libc = libc_run.ns_per_op
     rows = []
     for pool in pools:
         if not supports(pool, s):
             continue
-        c = libc_run if pool == "malloc" else _c_replay(pool, trace, s, repeats)
+        c = libc_run if pool == "malloc" else replay_in_c(pool, trace, s, repeats)
         with _python_pool(pool, s) as py:
             utilisation, internal, external = _space(py, trace)
         steps = None if pool == "malloc" else c.mean_steps
@@ -347,9 +350,8 @@ def figure(rows: list[Measurement], path: object) -> None:
         mine = [r for r in rows if r.pool == pool]
         if not mine:
             continue
-        for x, (label, values) in enumerate((("p50", [r.p50_ns for r in mine]),
-                                             ("p99", [r.p99_ns for r in mine]),
-                                             ("max", [r.max_ns for r in mine]))):
+        for x, values in enumerate(([r.p50_ns for r in mine], [r.p99_ns for r in mine],
+                                    [r.max_ns for r in mine])):
             lat.scatter([x + k * width] * len(values), [max(v, 1.0) for v in values], s=14,
                         color=f"C{k}", label=pool if x == 0 else None)
     lat.set_xticks([0.4 - width / 2 + x for x in range(3)], ["p50", "p99", "worst op"])
