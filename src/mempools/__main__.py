@@ -68,10 +68,7 @@ def run_bench(args: argparse.Namespace) -> int:
     progress.update()
     wrapper = bench.wrapper_vs_cffi()
     progress.update()
-    rows = []
-    for name, trace in traces.items():
-        rows += bench.measure(name, trace, repeats=args.repeats)
-        progress.update()
+    rows = bench.measure_all(traces, repeats=args.repeats, progress=progress)
     progress.close()
     if args.figure:
         bench.figure(rows, args.figure)

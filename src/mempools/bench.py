@@ -272,24 +272,71 @@ def _space(pool: Pool, trace: Trace) -> tuple[float, float, float | None]:
     return result.utilisation, float(best.get("internal") or 0.0), best.get("external")
 
 
+def _timed(trace: Trace, pools: Iterable[str], repeats: int) -> dict[str, Any]:
+    """C replays of every supporting pool, libc first: pool -> bench_result."""
+    s = shape(trace)
+    runs = {"malloc": replay_in_c("malloc", trace, s, repeats)}
+    for pool in pools:
+        if pool != "malloc" and supports(pool, s):
+            runs[pool] = replay_in_c(pool, trace, s, repeats)
+    return {pool: run for pool, run in runs.items() if pool in pools}
+
+
+def space(pool: str, trace: Trace) -> tuple[float, float, float | None]:
+    """Utilisation, internal and external fragmentation of `pool` on `trace` (a replay on the
+    Python pool: the same on every machine)."""
+    with _python_pool(pool, shape(trace)) as py:
+        return _space(py, trace)
+
+
+def _row(name: str, pool: str, c: Any, libc: float,
+         space_metrics: tuple[float, float, float | None]) -> Measurement:
+    libc_pool = pool == "malloc"
+    return Measurement(name, pool, c.ns_per_op, libc, *space_metrics,
+                       None if libc_pool else c.mean_steps,
+                       None if libc_pool else int(c.max_steps), int(c.failures),
+                       c.p50_ns, c.p99_ns, c.max_ns)
+
+
 def measure(name: str, trace: Trace, pools: Iterable[str] = POOLS, repeats: int = 5
             ) -> list[Measurement]:
     """Every supporting pool on one trace; libc timed in the same run."""
-    s = shape(trace)
-    libc_run = replay_in_c("malloc", trace, s, repeats)
-    libc = libc_run.ns_per_op
-    rows = []
-    for pool in pools:
-        if not supports(pool, s):
-            continue
-        c = libc_run if pool == "malloc" else replay_in_c(pool, trace, s, repeats)
-        with _python_pool(pool, s) as py:
-            utilisation, internal, external = _space(py, trace)
-        steps = None if pool == "malloc" else c.mean_steps
-        rows.append(Measurement(name, pool, c.ns_per_op, libc, utilisation, internal, external,
-                                steps, None if pool == "malloc" else int(c.max_steps),
-                                int(c.failures), c.p50_ns, c.p99_ns, c.max_ns))
-    return rows
+    pools = list(pools)
+    runs = _timed(trace, pools + ["malloc"], repeats)
+    libc = runs["malloc"].ns_per_op
+    return [_row(name, pool, run, libc, space(pool, trace))
+            for pool, run in runs.items() if pool in pools]
+
+
+def measure_all(traces: dict[str, Trace], repeats: int = 5, jobs: int | None = None,
+                progress: Any = None) -> list[Measurement]:
+    """measure() on every trace. All C timings first, one after another in this process; then
+    the space metrics - replays in Python, the slow part - in `jobs` worker processes (default:
+    up to 2 cores), so no timing shares the machine with our own replays. `progress` is a
+    tqdm-like object (total, update). Rows come in the order of `traces` and POOLS."""
+    import os
+    from concurrent.futures import ProcessPoolExecutor
+
+    timings = {}
+    for name, trace in traces.items():
+        timings[name] = _timed(trace, POOLS, repeats)
+        if progress is not None:
+            progress.update()
+    pairs = [(name, pool) for name in traces for pool in timings[name]]
+    if progress is not None:
+        progress.total = len(traces) + len(pairs)
+    jobs = jobs or min(2, os.cpu_count() or 1)
+    if jobs == 1:
+        spaces = [space(pool, traces[name]) for name, pool in pairs]
+    else:
+        with ProcessPoolExecutor(max_workers=jobs) as workers:
+            futures = [workers.submit(space, pool, traces[name]) for name, pool in pairs]
+            if progress is not None:
+                for future in futures:
+                    future.add_done_callback(lambda _: progress.update())
+            spaces = [future.result() for future in futures]
+    return [_row(name, pool, timings[name][pool], timings[name]["malloc"].ns_per_op, metrics)
+            for (name, pool), metrics in zip(pairs, spaces)]
 
 
 def machine() -> str:
