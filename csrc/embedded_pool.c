@@ -69,15 +69,16 @@ static void hook_none(void *ctx)
     (void)ctx;
 }
 
+/* Without hooks the calls are skipped: an indirect call on every operation is not free. */
 static void section_enter(const embedded_pool *p)
 {
-    p->hooks.enter(p->hooks.ctx);
+    if (p->hooks.enter != hook_none) p->hooks.enter(p->hooks.ctx);
 }
 
 /* Leave the critical section and pass a result through, so every return path is balanced. */
 static int section_exit(const embedded_pool *p, int result)
 {
-    p->hooks.exit(p->hooks.ctx);
+    if (p->hooks.exit != hook_none) p->hooks.exit(p->hooks.ctx);
     return result;
 }
 
@@ -152,10 +153,10 @@ static void class_of(size_t units, unsigned *row, unsigned *col)
     if (*row >= CLASS_FL) *row = CLASS_FL - 1, *col = CLASS_SL - 1;
 }
 
-/* Put the gap after slot i on its class list (nothing when it is empty or with first fit). */
-static inline void gap_link(embedded_pool *p, size_t i)
+/* Put the gap after slot i, `gap` bytes, on its class list (nothing when it is empty or with
+ * first fit). Callers pass the size they know, so no neighbour is read twice. */
+static inline void gap_link_sized(embedded_pool *p, size_t i, size_t gap)
 {
-    size_t gap = gap_after(p, i);
     if (!pool_good_fit(p) || gap == 0) return;
     unsigned row, col;
     class_of(gap / EMBEDDED_POOL_ALIGN, &row, &col);
@@ -170,10 +171,9 @@ static inline void gap_link(embedded_pool *p, size_t i)
     p->steps++;
 }
 
-/* Take the gap after slot i off its class list; call it before that gap changes size. */
-static inline void gap_unlink(embedded_pool *p, size_t i)
+/* Take the gap after slot i, `gap` bytes, off its class list; before that gap changes size. */
+static inline void gap_unlink_sized(embedded_pool *p, size_t i, size_t gap)
 {
-    size_t gap = gap_after(p, i);
     if (!pool_good_fit(p) || gap == 0) return;
     unsigned row, col;
     class_of(gap / EMBEDDED_POOL_ALIGN, &row, &col);
@@ -186,6 +186,16 @@ static inline void gap_unlink(embedded_pool *p, size_t i)
         if (p->class_map[row] == 0) p->row_map &= ~((uint32_t)1 << row);
     }
     p->steps++;
+}
+
+static void gap_link(embedded_pool *p, size_t i)
+{
+    gap_link_sized(p, i, gap_after(p, i));
+}
+
+static void gap_unlink(embedded_pool *p, size_t i)
+{
+    gap_unlink_sized(p, i, gap_after(p, i));
 }
 
 /* Every gap on its list again, after compaction moved blocks: O(live). */
@@ -240,30 +250,32 @@ static size_t gap_find(embedded_pool *p, size_t extent)
     return pool_good_fit(p) ? gap_good_fit(p, extent) : gap_first_fit(p, extent);
 }
 
-/* Link block i into the address order right after slot `at` (its block starts at at's end). */
+/* Link block i into the address order right after slot `at` (its block starts at at's end):
+ * at's gap shrinks to nothing and i owns what is left of it. */
 static void block_attach(embedded_pool *p, size_t at, size_t i)
 {
     emb_slot *s = &p->slots[i];
-    gap_unlink(p, at);
+    size_t gap = gap_after(p, at), extent = block_extent(s->size);
+    gap_unlink_sized(p, at, gap);
     s->prev = (uint16_t)at;
     s->next = p->slots[at].next;
     p->slots[s->next].prev = (uint16_t)i;
     p->slots[at].next = (uint16_t)i;
-    gap_link(p, at);
-    gap_link(p, i);
-    p->used += block_extent(s->size);
+    gap_link_sized(p, i, gap - extent);
+    p->used += extent;
 }
 
-/* Take block i out of the address order; its bytes join the gap before it. */
+/* Take block i out of the address order; its bytes and its gap join the gap before it. */
 static void block_detach(embedded_pool *p, size_t i)
 {
     emb_slot *s = &p->slots[i];
-    gap_unlink(p, s->prev);
-    gap_unlink(p, i);
+    size_t before = gap_after(p, s->prev), after = gap_after(p, i), extent = block_extent(s->size);
+    gap_unlink_sized(p, s->prev, before);
+    gap_unlink_sized(p, i, after);
     p->slots[s->prev].next = s->next;
     p->slots[s->next].prev = s->prev;
-    gap_link(p, s->prev);
-    p->used -= block_extent(s->size);
+    gap_link_sized(p, s->prev, before + extent + after);
+    p->used -= extent;
 }
 
 static void block_move(embedded_pool *p, emb_slot *s, size_t to)
