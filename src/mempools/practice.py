@@ -181,7 +181,7 @@ def embedded(seed: int = 0) -> Problem:
     put it (compacting if no gap is big enough), or how many bytes does compact() move?"""
     rng = _rng("embedded", seed)
     data = rng.choice([96, 128, 160])
-    pool = EmbeddedPool.for_blocks(data, slots=10)  # more handles than the trace can use
+    pool = EmbeddedPool.for_blocks(data, slots=10, policy="first")  # 10: more than the trace uses
     base = pool.stats["table_bytes"]
     align = pool.alignment
     live: dict[str, object] = {}
