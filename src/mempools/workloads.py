@@ -83,7 +83,8 @@ WORKLOADS: dict[str, Callable[[int], Trace]] = {
 
 
 def bundled_traces(folder: Path) -> dict[str, Trace]:
-    """Every .rep file in `folder` (the seeded ones in data/traces/, or a user's own)."""
+    """Every .rep file in `folder` (the seeded ones in data/traces/, or a user's own), in any
+    dialect `Trace.parse` reads."""
     return {f"trace {p.stem}": Trace.parse(p.read_text()) for p in sorted(folder.glob("*.rep"))}
 
 
