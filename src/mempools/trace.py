@@ -409,7 +409,7 @@ class _PoolCalls:
     holds and has just seen live."""
 
     __slots__ = ("address", "alignment", "alloc", "check", "footprint", "free", "moves",
-                 "read", "realloc", "virtual", "write")
+                 "read", "realloc", "stats", "virtual", "write")
 
     def __init__(self, pool: Pool) -> None:
         self.alloc = pool._trace_alloc
@@ -417,12 +417,19 @@ class _PoolCalls:
         self.free = pool._trace_free
         self.footprint = pool._footprint
         self.check = pool.check
+        self.stats = lambda: pool.stats
         self.address = pool._address_of
         self.read = pool._read
         self.write = pool._write
         self.alignment = pool.alignment
-        self.moves = pool.moves_blocks  # blocks other than the one an op names may move
         self.virtual = getattr(pool, "measuring", False)  # a dry run: blocks have no bytes
+        # blocks other than the one an op names may move; such pools count the bytes they
+        # moved in stats["bytes_moved"], which tells replay when to read addresses again
+        self.moves = pool.moves_blocks and not self.virtual
+
+    def moved(self) -> int | None:
+        """The pool's count of bytes moved so far (None: it does not say, assume a move)."""
+        return self.stats().get("bytes_moved")
 
 
 class _Replayer:
@@ -439,6 +446,7 @@ class _Replayer:
         self.spans: list[tuple[int, int, int]] = []  # (address, end, id) of live ids, sorted
         self.where: dict[int, tuple[int, int, int]] = {}  # id -> its entry in spans
         self.live_bytes = 0
+        self.moved: int | None = None  # the pool's bytes_moved when spans were last right
         self.result = ReplayResult()
 
     def error(self, step: int, op: Op | None, kind: str, message: str) -> None:
@@ -476,8 +484,11 @@ class _Replayer:
         `keep` bytes a realloc must have kept) its id's token."""
         ident, calls = op.id, self.calls
         block.label = f"id {ident}"
-        if calls.moves and not calls.virtual:
-            self.reindex()
+        if calls.moves:
+            moved = calls.moved()
+            if moved is None or moved != self.moved:
+                self.reindex()
+                self.moved = moved
         self.live[ident] = block
         self.live_bytes += block.size
         if calls.virtual:
