@@ -59,29 +59,40 @@ class Op(_OpFields):
     __slots__ = ()
 
     def __new__(cls, kind: str, id: int, size: int | None = None) -> Op:  # noqa: A002
-        call = f"Op({kind!r}, {id!r}, {size!r})"
-        if kind not in ("a", "r", "f"):
-            raise TraceError(f"{call}: unknown operation {kind!r} "
-                             "(use 'a' = alloc, 'r' = realloc, 'f' = free)")
-        ident = _whole(id, call, "id")
-        if ident < (-1 if kind == "f" else 0):
-            rule = "-1 (free(NULL)) or more" if kind == "f" else "0 or more"
-            raise TraceError(f"{call}: id must be {rule}, got {ident}")
-        if kind == "f":
-            if size is not None:
-                raise TraceError(f"{call}: a free takes no size (write Op('f', {ident}))")
-            return super().__new__(cls, kind, ident, None)
-        if size is None:
-            raise TraceError(f"{call}: {'an alloc' if kind == 'a' else 'a realloc'} needs a size")
-        n = _whole(size, call, "size")
-        least = 1 if kind == "a" else 0
-        if not least <= n <= _SIZE_MAX:
-            rule = "at least 1 byte" if kind == "a" else "0 (free) or more bytes"
-            raise TraceError(f"{call}: size must be {rule} and fit in size_t, got {n}")
-        return super().__new__(cls, kind, ident, n)
+        # the common case, checked without building any message
+        if (kind == "f" and size is None and type(id) is int and id >= -1) or (
+                kind in ("a", "r") and type(id) is int and id >= 0 and type(size) is int
+                and (1 if kind == "a" else 0) <= size <= _SIZE_MAX):
+            return super().__new__(cls, kind, id, size)
+        return super().__new__(cls, *_checked_op(kind, id, size))
 
     def __str__(self) -> str:
         return f"{self.kind} {self.id}" + ("" if self.size is None else f" {self.size}")
+
+
+def _checked_op(kind: object, id: object, size: object) -> tuple[str, int, int | None]:  # noqa: A002
+    """The fields of a valid Op made from these (numpy integers become int), or TraceError
+    saying what is wrong."""
+    call = f"Op({kind!r}, {id!r}, {size!r})"
+    if kind not in ("a", "r", "f"):
+        raise TraceError(f"{call}: unknown operation {kind!r} "
+                         "(use 'a' = alloc, 'r' = realloc, 'f' = free)")
+    ident = _whole(id, call, "id")
+    if ident < (-1 if kind == "f" else 0):
+        rule = "-1 (free(NULL)) or more" if kind == "f" else "0 or more"
+        raise TraceError(f"{call}: id must be {rule}, got {ident}")
+    if kind == "f":
+        if size is not None:
+            raise TraceError(f"{call}: a free takes no size (write Op('f', {ident}))")
+        return kind, ident, None
+    if size is None:
+        raise TraceError(f"{call}: {'an alloc' if kind == 'a' else 'a realloc'} needs a size")
+    n = _whole(size, call, "size")
+    least = 1 if kind == "a" else 0
+    if not least <= n <= _SIZE_MAX:
+        rule = "at least 1 byte" if kind == "a" else "0 (free) or more bytes"
+        raise TraceError(f"{call}: size must be {rule} and fit in size_t, got {n}")
+    return kind, ident, n
 
 
 def _whole(value: object, call: str, what: str) -> int:
@@ -123,6 +134,7 @@ def _effect(live: set[int], op: Op, strict: bool = False) -> str | None:
 _OSTEP = re.compile(r"^\s*[+-]\d+(\s*,\s*[+-]\d+)*\s*$")
 _NUMBER = re.compile(r"-?[0-9]+")
 _FORMS = {"a": "a ID SIZE", "r": "r ID SIZE", "f": "f ID"}
+_OP_LINE = re.compile(r"([ar])[ \t]+([0-9]+)[ \t]+([0-9]+)|f[ \t]+(-?[0-9]+)")
 
 
 @dataclass
@@ -146,7 +158,7 @@ class Trace:
             setattr(self, name, value)
         live: set[int] = set()
         for step, op in enumerate(self.ops):
-            if not isinstance(op, Op):
+            if not isinstance(op, Op) or op.kind not in _FORMS:
                 raise TraceError(f"Trace(ops): op {step} is {op!r}, not an Op "
                                  "(build it with mp.Op(kind, id, size))")
             problem = _effect(live, op)
@@ -192,9 +204,20 @@ class Trace:
         live: set[int] = set()
         skipped: list[str] = []
         for number, raw in enumerate(text.splitlines(), start=1):
-            line = raw.split("#", 1)[0].strip()
+            line = (raw.split("#", 1)[0] if "#" in raw else raw).strip()
             if not line:
                 continue
+            plain = _OP_LINE.fullmatch(line)
+            if plain:  # the common case, read without splitting into fields
+                kind, ident, size, freed = plain.groups()
+                try:
+                    op = Op(kind, int(ident), int(size)) if kind else Op("f", int(freed))
+                except TraceError:
+                    pass  # read again below, for a message in the trace's words
+                else:
+                    if not _effect(live, op, strict):
+                        ops.append(op)
+                        continue
             fields = line.split()
             try:
                 if len(fields) == 1 and _NUMBER.fullmatch(fields[0]):
@@ -284,18 +307,25 @@ class Trace:
                free_ratio: float = 0.4, realloc_ratio: float = 0.0, max_live: int = 32) -> Trace:
         """A seeded random trace: the same seed gives the same trace on every machine. All
         blocks are freed at the end, so a replay should leave the pool empty."""
+        call = "Trace.random"
+        count, lo, hi, most = (_whole(v, call, name) for v, name in
+                               ((ops, "ops"), (sizes[0], "sizes[0]"), (sizes[1], "sizes[1]"),
+                                (max_live, "max_live")))
+        if count < 0 or not 1 <= lo <= hi or most < 1:
+            raise TraceError(f"{call}: needs ops >= 0, 1 <= sizes[0] <= sizes[1] and "
+                             f"max_live >= 1; got ops={count}, sizes={sizes}, max_live={most}")
         rng = random.Random(seed)
         out: list[Op] = []
         live: list[int] = []
         next_id = 0
-        while len(out) < ops:
+        while len(out) < count:
             roll = rng.random()
-            if live and (len(live) >= max_live or roll < free_ratio):
+            if live and (len(live) >= most or roll < free_ratio):
                 out.append(Op("f", live.pop(rng.randrange(len(live)))))
             elif live and roll < free_ratio + realloc_ratio:
-                out.append(Op("r", rng.choice(live), rng.randint(*sizes)))
+                out.append(Op("r", rng.choice(live), rng.randint(lo, hi)))
             else:
-                out.append(Op("a", next_id, rng.randint(*sizes)))
+                out.append(Op("a", next_id, rng.randint(lo, hi)))
                 live.append(next_id)
                 next_id += 1
         out += [Op("f", i) for i in live]
