@@ -448,7 +448,7 @@ def test_replay_step_by_step_matches_replay():
     (lambda: mp.Trace.parse("a 0 \u00b2"), "line 1: SIZE '\u00b2' is not a whole number"),
     (lambda: mp.Trace.from_ostep(3), "text must be a str, got int"),
     (lambda: mp.Trace.from_ostep("+1,x"), "item 2: 'x' is not"),
-    (lambda: mp.replay("a 0 8", mp.Malloc()), "trace must be a Trace, got str"),
+    (lambda: mp.replay("a 0 8", mp.Malloc()), "needs a Trace as trace, got str"),
     (lambda: mp.replay(mp.Trace([]), "heap"), "pool must be a mempools pool"),
     (lambda: mp.replay(mp.Trace([]), mp.Malloc(), on_step=3), "on_step must be a function"),
     (lambda: mp.replay(mp.Trace([]), mp.Malloc(), check="yes"), "check must be True or False"),

@@ -636,7 +636,7 @@ class Replay:
                  verify_all: bool = False, check_every: int = 1000) -> None:
         call = "replay(trace, pool, ...)"
         if not isinstance(trace, Trace):
-            raise TraceError(f"{call}: trace must be a Trace, got {type(trace).__name__} "
+            raise TraceError(f"{call}: replay needs a Trace as trace, got {type(trace).__name__} "
                              "(read text with mp.Trace.parse)")
         if not isinstance(pool, Pool):
             raise TraceError(f"{call}: pool must be a mempools pool (mp.Malloc(), "
