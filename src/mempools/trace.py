@@ -495,13 +495,13 @@ class _Replayer:
     def verify(self, step: int, op: Op | None, ident: int, n: int | None = None) -> bool:
         """Compare the first n bytes (all by default) with the token; a mismatch is reported
         once and the id is dropped from the model."""
-        block = self.live[ident]
-        if self.calls.virtual:
+        block, calls = self.live[ident], self.calls
+        if calls.virtual:
             return True
         n = block.size if n is None else n
         if not block.live:
             detail = f"the pool retired its block ({block._state}) behind the trace's back"
-        elif self.calls.read(block, 0, n) == token(ident, n):
+        elif calls.read(block, 0, n) == token(ident, n):
             return True
         else:
             detail = "its bytes no longer match the token written when it was allocated"
@@ -519,25 +519,27 @@ class _Replayer:
             if moved is None or moved != self.moved:
                 self.reindex()
                 self.moved = moved
+        size = block.size
         self.live[ident] = block
-        self.live_bytes += block.size
+        self.live_bytes += size
         if calls.virtual:
             return
         addr = calls.address(block)
         if addr % calls.alignment:
             self.error(step, op, "misalignment", f"id {ident} at offset {block.offset} is not "
                        f"{calls.alignment}-aligned")
-        end = addr + block.size
+        end = addr + size
         spans = self.spans
         i = bisect.bisect_left(spans, (addr,))
+        span = (addr, end, ident)
         if (i and spans[i - 1][1] > addr) or (i < len(spans) and spans[i][0] < end):
             self.overlaps(step, op, block, addr, i)
-        span = (addr, end, ident)
-        spans.insert(bisect.bisect_left(spans, span, i), span)
+            i = bisect.bisect_left(spans, span, i)
+        spans.insert(i, span)
         self.where[ident] = span
         if keep and not self.verify(step, op, ident, keep):
             return
-        calls.write(block, 0, token(ident, block.size))
+        calls.write(block, 0, token(ident, size))
 
     def overlaps(self, step: int, op: Op, block: Block, addr: int, i: int) -> None:
         spans, end = self.spans, addr + block.size
