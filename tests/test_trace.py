@@ -140,6 +140,28 @@ class MisalignedHeap(OverlappingHeap):
         return self._new_overlapping(ptr, size)
 
 
+class BackwardsHeap(OverlappingHeap):
+    """Each block after the first starts 32 bytes BEFORE the last one and runs into it."""
+
+    def _trace_alloc(self, size):
+        if not self.live:
+            arena = self.malloc(4096)
+            return self._new_overlapping(mp.malloc.ffi.cast("void *", arena.address + 2048), size)
+        ptr = mp.malloc.ffi.cast("void *", self.live[-1].address - 32)
+        return self._new_overlapping(ptr, size)
+
+
+@pytest.mark.parametrize("trace, pairs", [
+    ("+16,+64", [(1, 0)]),  # the new block runs into the one after it
+    ("+16,+16", []),  # it ends where that one starts: no overlap
+    ("+64,+64,+100", [(1, 0), (2, 1), (2, 0)]),  # runs over two at once
+])
+def test_replay_reports_an_overlap_with_a_block_after_the_new_one(trace, pairs):
+    r = mp.replay(mp.Trace.parse(trace), BackwardsHeap())
+    found = [e.message.split(" overlaps id ") for e in r.errors if e.kind == "overlap"]
+    assert [(int(a.split()[1]), int(b.split()[0])) for a, b in found] == pairs
+
+
 def test_replay_reports_misalignment():
     r = mp.replay(mp.Trace.parse("+8"), MisalignedHeap())
     assert [e.kind for e in r.errors] == ["misalignment"]
