@@ -552,3 +552,8 @@ def test_bench_trace_names_the_bad_line(tmp_path):
     corrupt.write_text(CORRUPT)
     run = _bench("--trace", str(corrupt))
     assert run.returncode == 2 and "line 6: missing field" in run.stderr and run.stdout == ""
+
+
+def test_windows_line_ends_and_tabs_read_like_plain_text():
+    crlf = COMMENTS_AND_BLANKS.replace("\n", "\r\n").replace("a 1 40", "a\t1\t40")
+    assert mp.Trace.parse(crlf).ops == mp.Trace.parse(COMMENTS_AND_BLANKS).ops

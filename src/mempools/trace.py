@@ -30,9 +30,7 @@ from typing import NamedTuple
 from mempools.block import Block
 from mempools.errors import CorruptPool, OutOfMemory, PoolError, PoolMisuse
 from mempools.pool import Pool
-
-#: the largest size a trace may ask for (C's size_t on 64-bit machines)
-_SIZE_MAX = 2**64 - 1
+from mempools.validate import SIZE_MAX
 
 
 class TraceError(PoolMisuse):
@@ -62,7 +60,7 @@ class Op(_OpFields):
         # the common case, checked without building any message
         if (kind == "f" and size is None and type(id) is int and id >= -1) or (
                 kind in ("a", "r") and type(id) is int and id >= 0 and type(size) is int
-                and (1 if kind == "a" else 0) <= size <= _SIZE_MAX):
+                and (1 if kind == "a" else 0) <= size <= SIZE_MAX):
             return super().__new__(cls, kind, id, size)
         return super().__new__(cls, *_checked_op(kind, id, size))
 
@@ -89,7 +87,7 @@ def _checked_op(kind: object, id: object, size: object) -> tuple[str, int, int |
         raise TraceError(f"{call}: {'an alloc' if kind == 'a' else 'a realloc'} needs a size")
     n = _whole(size, call, "size")
     least = 1 if kind == "a" else 0
-    if not least <= n <= _SIZE_MAX:
+    if not least <= n <= SIZE_MAX:
         rule = "at least 1 byte" if kind == "a" else "0 (free) or more bytes"
         raise TraceError(f"{call}: size must be {rule} and fit in size_t, got {n}")
     return kind, ident, n
