@@ -64,8 +64,9 @@ def run_bench(args: argparse.Namespace) -> int:
     for item in args.trace:
         path = Path(item)
         try:
+            # canonical: the C replay knows a/r/f on live ids only, not the dialect forms
             traces[f"trace {path.stem}" if path.exists() else item] = Trace.parse(
-                path.read_text() if path.exists() else item, lenient=args.lenient)
+                path.read_text() if path.exists() else item, lenient=args.lenient).canonical()
         except TraceError as e:
             print(f"python -m mempools bench: --trace {item}: {e}", file=sys.stderr)
             return 2

@@ -210,7 +210,6 @@ def _space(pool: Pool, trace: Trace) -> tuple[float, float, float | None]:
 def measure(name: str, trace: Trace, pools: Iterable[str] = POOLS, repeats: int = 5
             ) -> list[Measurement]:
     """Every supporting pool on one trace; libc timed in the same run."""
-    trace = trace.canonical()  # the C replay knows a/r/f on live ids only: no dialect forms
     s = shape(trace)
     libc_run = _c_replay("malloc", trace, s, repeats)
     libc = libc_run.ns_per_op
