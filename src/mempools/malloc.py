@@ -50,6 +50,7 @@ class Malloc(Pool):
         self._freed_at: list[int] = []  # the keys of _freed, sorted: finds reused ones quickly
         self._freed_max = 0  # the largest usable size ever put in _freed
         self._reserved: dict[int, int] = {}  # live block id -> bytes libc reserved (header too)
+        self._reserved_total = 0  # the sum of _reserved, kept as blocks come and go
         self._counts = {"mallocs": 0, "callocs": 0, "reallocs": 0, "frees": 0, "failed": 0}
 
     def _destroy(self) -> None:
@@ -57,14 +58,17 @@ class Malloc(Pool):
             lib.free(ptr)
         self._ptr.clear()
         self._reserved.clear()
+        self._reserved_total = 0
 
     def _adopt(self, ptr: Any, size: int, label: str | None = None) -> Block:
         block = self._new_block(size, label)
         block.where = _call_site()
         self._ptr[block.id] = ptr
         start = int(ffi.cast("uintptr_t", ptr)) - HEADER
-        self._reserved[block.id] = HEADER + (int(lib.heap_usable_size(ptr)) or size)
-        self._reuse(start, start + self._reserved[block.id])
+        reserved = HEADER + (int(lib.heap_usable_size(ptr)) or size)
+        self._reserved[block.id] = reserved
+        self._reserved_total += reserved
+        self._reuse(start, start + reserved)
         return block
 
     def _note_freed(self, address: int, usable: int) -> None:
@@ -123,7 +127,7 @@ class Malloc(Pool):
                               "the old block is unchanged")
         self._counts["reallocs"] += 1
         del self._ptr[old.id]
-        del self._reserved[old.id]
+        self._reserved_total -= self._reserved.pop(old.id)
         self._forget(old, "stale")
         return self._adopt(ptr, n, old.label)
 
@@ -132,7 +136,7 @@ class Malloc(Pool):
         b = self._require_live(block)
         self._note_freed(self._address_of(b), self._reserved[b.id] - HEADER)
         lib.free(self._ptr.pop(b.id))
-        del self._reserved[b.id]
+        self._reserved_total -= self._reserved.pop(b.id)
         self._counts["frees"] += 1
         self._forget(b, "freed")
 
@@ -297,4 +301,4 @@ class Malloc(Pool):
         self.free(block)
 
     def _footprint(self) -> int:
-        return sum(self._reserved.values())
+        return self._reserved_total
