@@ -692,11 +692,10 @@ def replay(trace: Trace, pool: Pool, on_step: Callable[[int, Op, Pool], None] | 
         raise TraceError(f"replay(trace, pool, on_step): on_step must be a function "
                          f"(step, op, pool) or None, got {type(on_step).__name__}")
     run = Replay(trace, pool, check=check, verify_all=verify_all, check_every=check_every)
-    if not trace.ops:
-        run._replayer.sweep(0)
-    while not run.done:
-        step = run.position
-        op = run.step()
+    replayer = run._replayer  # the loop of Replay.step, without its per-op bookkeeping
+    for step, op in enumerate(trace.ops):
+        replayer.step(step, op)
         if on_step is not None:
             on_step(step, op, pool)
-    return run.result
+    replayer.sweep(len(trace.ops))
+    return replayer.result
