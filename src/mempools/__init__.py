@@ -19,7 +19,16 @@ from mempools.errors import (
 )
 from mempools.fixed import FixedPool
 from mempools.malloc import Malloc
-from mempools.trace import Op, ReplayError, ReplayResult, Trace, TraceError, replay
+from mempools.trace import (
+    Op,
+    Replay,
+    ReplayError,
+    ReplayResult,
+    Trace,
+    TraceError,
+    TraceWarning,
+    replay,
+)
 
 # loaded on first use: `mp.predict` is the (callable) module mempools.predict
 _LAZY = {"predict": ("mempools.predict", None), "practice": ("mempools.practice", None),
@@ -45,10 +54,12 @@ __all__ = [
     "FixedPool",
     "Mark",
     "Op",
+    "Replay",
     "ReplayError",
     "ReplayResult",
     "Trace",
     "TraceError",
+    "TraceWarning",
     "bench",
     "cprogram",
     "naive",

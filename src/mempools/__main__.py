@@ -12,7 +12,7 @@ from tqdm import tqdm
 
 from mempools import bench, practice, workloads
 from mempools.exercises import release
-from mempools.trace import Trace
+from mempools.trace import Trace, TraceError
 
 TRACES = Path(__file__).resolve().parents[2] / "data" / "traces"
 
@@ -25,7 +25,10 @@ def main(argv: list[str] | None = None) -> int:
     b.add_argument("--repeats", type=int, default=7)
     b.add_argument("--ops", type=int, default=4000, help="ops per seeded workload")
     b.add_argument("--trace", action="append", default=[],
-                   help="a malloclab .rep file or an OSTEP op string to add (repeatable)")
+                   help="a malloc-lab .rep file (any dialect: see README) or an OSTEP op string "
+                        "to add (repeatable)")
+    b.add_argument("--lenient", action="store_true",
+                   help="skip trace lines that cannot be read (with a warning) instead of stopping")
     b.add_argument("--figure", type=Path, help="also write a figure of ns/op (PNG or SVG)")
     t = commands.add_parser("make-traces", help="write the seeded malloclab traces to a folder")
     t.add_argument("dir", type=Path)
@@ -70,8 +73,13 @@ def run_bench(args: argparse.Namespace) -> int:
     traces |= workloads.bundled_traces(TRACES)
     for item in args.trace:
         path = Path(item)
-        traces[f"trace {path.stem}" if path.exists() else item] = Trace.parse(
-            path.read_text() if path.exists() else item)
+        try:
+            # canonical: the C replay knows a/r/f on live ids only, not the dialect forms
+            traces[f"trace {path.stem}" if path.exists() else item] = Trace.parse(
+                path.read_text() if path.exists() else item, lenient=args.lenient).canonical()
+        except TraceError as e:
+            print(f"python -m mempools bench: --trace {item}: {e}", file=sys.stderr)
+            return 2
     progress = tqdm(total=len(traces) + 2, disable=not sys.stderr.isatty(), desc="measuring",
                     file=sys.stderr)
     micro = bench.micro(repeats=args.repeats)
