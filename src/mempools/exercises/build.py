@@ -1,53 +1,58 @@
-"""Compile a student's C for one exercise through cffi: the student's code in its own file
-(messages say student.c:LINE), -O0 -g so bugs behave as taught, a module name from a hash of
-everything that goes into it, and a cache so an unchanged cell compiles once."""
+"""Compile a student's C for one exercise: the student's code in its own file (messages say
+student.c:LINE), -O0 -g with assert enabled so bugs behave as taught, malloc and friends routed
+to the tracked allocator, the compiler itself sandboxed and time-limited, and a cache keyed by a
+hash of everything that goes in, whose files are checked against their hash before each use."""
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
+import io
 import os
-import subprocess
+import re
+import shutil
+import sysconfig
+import tempfile
 from dataclasses import dataclass
+from importlib.machinery import EXTENSION_SUFFIXES
 from pathlib import Path
 
-from mempools.cprogram import CSRC, compiler
-from mempools.errors import PoolError
+from mempools.cprogram import compiler
+from mempools.exercises import sandbox
 from mempools.exercises.catalog import Exercise
+from mempools.resources import csrc_dir
 
-SUPPORT = CSRC / "exercises"
-SUPPORT_CDEF = """
-typedef struct ex_bump { unsigned char *base; size_t capacity; size_t offset; } ex_bump;
-typedef struct ex_free_block { struct ex_free_block *next; } ex_free_block;
-typedef struct ex_fixed {
-    unsigned char *blocks; size_t stride; size_t count; size_t high_water;
-    ex_free_block *free_head; unsigned char *in_use;
-} ex_fixed;
-typedef struct ex_block { size_t offset; size_t size; int locked; } ex_block;
-typedef struct ex_workload {
-    int sizes_all_equal; int freed_all_at_once; int malloc_available; int must_not_fragment;
-} ex_workload;
-void *tracked_malloc(size_t size);
-void tracked_free(void *block);
-long tracked_live(void);
-void tracked_reset(void);
-void mp_not_implemented(void);
-int mp_was_not_implemented(void);
-void *ex_ref_bump_alloc(ex_bump *b, size_t size);
-void *ex_ref_fixed_alloc(ex_fixed *p);
-void free(void *block);
-"""
-# The file that is compiled: headers, then the student's file, which holds only the student's
-# lines, so the compiler's messages say student.c:LINE and quote them.
-# malloc is redirected to a wrapper that reports a NULL result, so a runaway allocation is named.
+# The file that is compiled: headers, the allocator routing, then the student's file, which
+# holds only the student's lines, so the compiler's messages say student.c:LINE and quote them.
 UNIT = ('#include <stdint.h>\n#include <stdlib.h>\n#include <string.h>\n'
-        '#include "exercise_support.h"\n#define malloc(size) ex_malloc_counted(size)\n'
+        '#include "exercise_support.h"\n'
+        '#define malloc(size) ex_malloc(size)\n#define calloc(n, size) ex_calloc(n, size)\n'
+        '#define realloc(block, size) ex_realloc(block, size)\n#define free(block) ex_free(block)\n'
         '#include "student.c"\n')
-FLAGS = ["-std=c11", "-O0", "-g"]
-SANITIZE = ["-fsanitize=address,undefined", "-fno-omit-frame-pointer"]
+FLAGS = ["-std=c11", "-O0", "-g", "-fPIC"]
+WARNINGS = ["-Wall", "-Wextra"]
+SANITIZE = ["-fsanitize=address,undefined", "-fno-sanitize-recover=all", "-fno-omit-frame-pointer"]
+# Compile in the sandbox: the student's unit (its messages are the student's), the names it
+# defines, then the module around it (our code: no warnings shown).
+SCRIPT = """set -e
+"$CC" $FLAGS $WARNINGS -I"$SUPPORT" -c student_unit.c -o student.o
+nm -g --defined-only student.o > defined.txt
+"$CC" $FLAGS -w -shared -I"$SUPPORT" -I"$PYINC" module.c "$SUPPORT/exercise_support.c" student.o \
+    -o "$OUT"
+"""
+COMPILE_LIMITS = sandbox.Limits(cpu_seconds=30, memory=2**31, wall_seconds=60,
+                                file_bytes=256 * 2**20)
+STANDARD_HEADERS = frozenset(
+    "assert complex ctype errno fenv float inttypes iso646 limits locale math setjmp signal "
+    "stdalign stdarg stdatomic stdbool stddef stdint stdio stdlib stdnoreturn string tgmath "
+    "threads time uchar wchar wctype".split())
+DIRECTIVE = re.compile(r"^\s*(?:#|%:|\?\?=)\s*(include_next|include|import|embed)\b(.*)$")
+ALLOWED_INCLUDE = re.compile(r"^\s*<(\w+)\.h>\s*(?://.*|/\*.*)?$")
 
 
-class CompileError(PoolError, ValueError):
-    """The student's C did not compile; the message is the compiler's, with student.c:LINE."""
+class CompileError(ValueError):
+    """The student's C did not compile (or includes what it may not); the message is the
+    compiler's, with student.c:LINE."""
 
 
 @dataclass(frozen=True)
@@ -61,51 +66,113 @@ class Built:
 
 
 def cache_dir() -> Path:
+    """The per-user cache of builds (a submission's sandbox never sees it)."""
     root = os.environ.get("MEMPOOLS_CACHE") or Path.home() / ".cache" / "mempools"
     path = Path(root) / "exercises"
-    path.mkdir(parents=True, exist_ok=True)
+    path.mkdir(parents=True, exist_ok=True, mode=0o700)
     return path
 
 
-def build(exercise: Exercise, source: str, sanitize: bool = False) -> Built:
-    """Compile `source` for `exercise` (or reuse the cached build of the same inputs)."""
+def support_cdef() -> str:
+    """The declarations of exercise_support.h, read from the header (cffi takes them as they
+    are once the preprocessor lines are gone)."""
+    header = (csrc_dir() / "exercises" / "exercise_support.h").read_text()
+    return "\n".join(line for line in header.splitlines() if not line.lstrip().startswith("#"))
+
+
+def refuse_includes(source: str) -> None:
+    """Only the C standard headers may be included: anything else could read files (or block
+    on a device) at compile time, and the exercise's declarations are already there."""
+    joined = source.replace("\\\n", " \n")  # a continued directive still starts its first line
+    for number, line in enumerate(joined.splitlines(), start=1):
+        match = DIRECTIVE.match(line)
+        if not match:
+            continue
+        header = ALLOWED_INCLUDE.match(match.group(2)) if match.group(1) == "include" else None
+        if not header or header.group(1) not in STANDARD_HEADERS:
+            what = f"#{match.group(1)}{match.group(2)}".strip()
+            raise CompileError(
+                f"student.c:{number}: `{what}` is not allowed: a cell may include only the C "
+                "standard headers (such as <stdio.h> or <string.h>); the exercise's own "
+                "declarations (ex_bump, tracked_malloc, ...) are already included")
+
+
+def build(exercise: Exercise, source: str, sanitize: bool = False,
+          cache: Path | None = None) -> Built:
+    """Compile `source` for `exercise`, or reuse a cached build of exactly the same inputs
+    whose bytes still match the hash recorded when it was built."""
+    refuse_includes(source)
     cc = compiler()
     flags = FLAGS + (SANITIZE if sanitize else [])
-    support = (SUPPORT / "exercise_support.c").read_text() + (SUPPORT / "exercise_support.h").read_text()
-    digest = hashlib.sha256("\0".join([source, exercise.cdef, SUPPORT_CDEF, " ".join(flags),
-                                       support]).encode()).hexdigest()[:16]
+    support = "".join((csrc_dir() / "exercises" / f).read_text()
+                      for f in ("exercise_support.c", "exercise_support.h"))
+    digest = hashlib.sha256("\0".join([source, exercise.cdef, " ".join(flags), cc, UNIT,
+                                       support]).encode()).hexdigest()[:20]
     name = f"_mpex_{exercise.name.replace('-', '_')}_{digest}"
-    work = cache_dir() / name
-    work.mkdir(exist_ok=True)
-    student = work / "student.c"
-    student.write_text(source)
-    (work / "student_unit.c").write_text(UNIT)
-    check = subprocess.run([cc, *FLAGS, "-Wall", "-Wextra", "-fsyntax-only", f"-I{SUPPORT}",
-                            "student_unit.c"], capture_output=True, text=True, cwd=work)
-    if check.returncode:
-        raise CompileError(_tidy(check.stderr))
-    built = sorted(work.glob(f"{name}*.so"))
-    if not built:
-        built = [_compile(exercise, name, work, flags, sanitize)]
-    return Built(name, built[0], _tidy(check.stderr), sanitize)
+    home = (cache or cache_dir()) / name
+    so = home / (name + EXTENSION_SUFFIXES[0])
+    if _verified(so):
+        return Built(name, so, (home / "warnings.txt").read_text(), sanitize)
+    with tempfile.TemporaryDirectory(prefix="mpex-build-") as tmp:
+        work = Path(tmp)
+        warnings = _compile(exercise, source, name, work, cc, flags)
+        home.mkdir(parents=True, exist_ok=True, mode=0o700)
+        (home / "warnings.txt").write_text(warnings)
+        shutil.copyfile(work / so.name, so)
+        (home / "sha256").write_text(_sha256(so))
+    return Built(name, so, warnings, sanitize)
 
 
-def _tidy(messages: str) -> str:
-    """Compiler output without the line that names our wrapper file."""
-    return "\n".join(line for line in messages.strip().splitlines()
-                     if not line.startswith("In file included from student_unit.c"))
+def _sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-def _compile(exercise: Exercise, name: str, work: Path, flags: list[str], sanitize: bool) -> Path:
+def _verified(so: Path) -> bool:
+    """The cached object exists and hashes to what was recorded when we built it; a truncated
+    or replaced file is rebuilt, never loaded."""
+    record = so.parent / "sha256"
+    try:
+        return record.read_text().strip() == _sha256(so) and (so.parent / "warnings.txt").exists()
+    except OSError:
+        return False
+
+
+def _compile(exercise: Exercise, source: str, name: str, work: Path, cc: str,
+             flags: list[str]) -> str:
+    """Build in `work` inside the sandbox; returns the warnings, raises CompileError."""
     from cffi import FFI
 
     ffi = FFI()
-    ffi.cdef(SUPPORT_CDEF + exercise.cdef)
-    ffi.set_source(name, '#include "exercise_support.h"\n' + exercise.cdef,
-                   sources=[str(work / "student_unit.c"), str(SUPPORT / "exercise_support.c")],
-                   include_dirs=[str(SUPPORT), str(work)], extra_compile_args=flags,
-                   extra_link_args=SANITIZE if sanitize else [])
-    try:
-        return Path(ffi.compile(tmpdir=str(work), verbose=False))
-    except Exception as error:  # cffi/setuptools raise several kinds; all mean "did not build"
-        raise CompileError(f"the exercise module did not build: {error}") from None
+    ffi.cdef(support_cdef() + exercise.cdef)
+    ffi.set_source(name, '#include "exercise_support.h"\n' + exercise.cdef)
+    with contextlib.redirect_stdout(io.StringIO()):  # cffi says "generating ..."
+        ffi.emit_c_code(str(work / "module.c"))
+    (work / "student.c").write_text(source)
+    (work / "student_unit.c").write_text(UNIT)
+    env = {"CC": cc, "FLAGS": " ".join(flags), "WARNINGS": " ".join(WARNINGS),
+           "SUPPORT": str(csrc_dir() / "exercises"), "PYINC": sysconfig.get_paths()["include"],
+           "OUT": name + EXTENSION_SUFFIXES[0]}
+    done = sandbox.run(["sh", "-c", SCRIPT], work, COMPILE_LIMITS, env=env)
+    messages = _tidy(done.stderr.decode(errors="replace"))
+    if done.wall_killed or done.status in (-9, -24):
+        raise CompileError(f"the compiler was stopped after {COMPILE_LIMITS.wall_seconds:.0f} s "
+                           f"(limit {COMPILE_LIMITS.cpu_seconds} s of CPU): does the code make "
+                           "the compiler loop, or read from a device?")
+    if done.status:
+        raise CompileError(messages or f"the compiler failed (status {done.status})")
+    defined = set((work / "defined.txt").read_text().split())
+    missing = [f for f in exercise.functions if f not in defined]
+    if missing:
+        raise CompileError(f"your cell must define {_listing(missing)} (declared as: "
+                           f"{exercise.cdef.strip()}); check the spelling")
+    return messages
+
+
+def _listing(names: list[str]) -> str:
+    return " and ".join(f"{n}()" for n in names)
+
+
+def _tidy(messages: str) -> str:
+    """Compiler output without the lines about our wrapper file."""
+    return "\n".join(line for line in messages.strip().splitlines()
+                     if not line.startswith("In file included from student_unit.c"))

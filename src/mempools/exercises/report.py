@@ -42,6 +42,7 @@ class Report:
     error: str = ""  # compile error or missing compiler: no check could run
     warnings: str = ""
     sanitizer: list[str] = field(default_factory=list)
+    output: str = ""  # what the student's code printed (stdout, then stderr), capped
 
     @property
     def score(self) -> int:
@@ -63,6 +64,8 @@ class Report:
         lines += [r.text() for r in self.results]
         if self.warnings:
             lines.append("  compiler warnings:\n" + _indent(self.warnings))
+        if self.output.strip():
+            lines.append("  your code printed:\n" + _indent(self.output.rstrip()))
         if self.sanitizer:
             lines.append("  sanitizer (ASan + UBSan) reports:\n" + _indent("\n".join(self.sanitizer)))
         return "\n".join(lines)
