@@ -5,14 +5,14 @@ hash of everything that goes in, whose files are checked against their hash befo
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
-import io
 import os
 import re
 import shutil
+import subprocess
 import sysconfig
 import tempfile
+import threading
 from dataclasses import dataclass
 from importlib.machinery import EXTENSION_SUFFIXES
 from pathlib import Path
@@ -32,13 +32,12 @@ UNIT = ('#include <stdint.h>\n#include <stdlib.h>\n#include <string.h>\n'
 FLAGS = ["-std=c11", "-O0", "-g", "-fPIC"]
 WARNINGS = ["-Wall", "-Wextra"]
 SANITIZE = ["-fsanitize=address,undefined", "-fno-sanitize-recover=all", "-fno-omit-frame-pointer"]
-# Compile in the sandbox: the student's unit (its messages are the student's), the names it
-# defines, then the module around it (our code: no warnings shown).
+# Compile in the sandbox: the student's unit (its messages are the student's), list the names it
+# defines, link it with the module glue (compiled once per exercise).
 SCRIPT = """set -e
 "$CC" $FLAGS $WARNINGS -I"$SUPPORT" -c student_unit.c -o student.o
 nm -g --defined-only student.o > defined.txt
-"$CC" $FLAGS -w -shared -I"$SUPPORT" -I"$PYINC" module.c "$SUPPORT/exercise_support.c" student.o \
-    -o "$OUT"
+"$CC" $FLAGS -shared module.o support.o student.o -o "$OUT"
 """
 COMPILE_LIMITS = sandbox.Limits(cpu_seconds=30, memory=2**31, wall_seconds=60,
                                 file_bytes=256 * 2**20)
@@ -104,54 +103,91 @@ def build(exercise: Exercise, source: str, sanitize: bool = False,
     refuse_includes(source)
     cc = compiler()
     flags = FLAGS + (SANITIZE if sanitize else [])
-    support = "".join((csrc_dir() / "exercises" / f).read_text()
-                      for f in ("exercise_support.c", "exercise_support.h"))
-    digest = hashlib.sha256("\0".join([source, exercise.cdef, " ".join(flags), cc, UNIT,
-                                       support]).encode()).hexdigest()[:20]
-    name = f"_mpex_{exercise.name.replace('-', '_')}_{digest}"
-    home = (cache or cache_dir()) / name
-    so = home / (name + EXTENSION_SUFFIXES[0])
-    if _verified(so):
+    root = cache or cache_dir()
+    glue = _glue(exercise, cc, flags, root)
+    digest = _digest(source, UNIT, *(_sha256(o) for o in glue))
+    home = root / f"{exercise.name}-{digest}"
+    so = home / ("cell" + EXTENSION_SUFFIXES[0])
+    name = _module_name(exercise)
+    if _verified(home, [so]):
         return Built(name, so, (home / "warnings.txt").read_text(), sanitize)
     with tempfile.TemporaryDirectory(prefix="mpex-build-") as tmp:
         work = Path(tmp)
-        warnings = _compile(exercise, source, name, work, cc, flags)
+        for obj in glue:
+            shutil.copyfile(obj, work / obj.name)
+        warnings = _compile_cell(exercise, source, work, cc, flags, so.name)
         home.mkdir(parents=True, exist_ok=True, mode=0o700)
         (home / "warnings.txt").write_text(warnings)
         shutil.copyfile(work / so.name, so)
-        (home / "sha256").write_text(_sha256(so))
+        _record(home, [so])
     return Built(name, so, warnings, sanitize)
+
+
+def _module_name(exercise: Exercise) -> str:
+    """One module name per exercise: each check child loads exactly one build, once."""
+    return f"_mpex_{exercise.name.replace('-', '_')}"
+
+
+def _digest(*parts: str) -> str:
+    return hashlib.sha256("\0".join(parts).encode()).hexdigest()[:24]
 
 
 def _sha256(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-def _verified(so: Path) -> bool:
-    """The cached object exists and hashes to what was recorded when we built it; a truncated
+def _record(home: Path, files: list[Path]) -> None:
+    (home / "sha256").write_text("".join(f"{_sha256(f)} {f.name}\n" for f in files))
+
+
+def _verified(home: Path, files: list[Path]) -> bool:
+    """The cached files exist and hash to what was recorded when we built them; a truncated
     or replaced file is rebuilt, never loaded."""
-    record = so.parent / "sha256"
     try:
-        return record.read_text().strip() == _sha256(so) and (so.parent / "warnings.txt").exists()
+        recorded = (home / "sha256").read_text()
+        return recorded == "".join(f"{_sha256(f)} {f.name}\n" for f in files)
     except OSError:
         return False
 
 
-def _compile(exercise: Exercise, source: str, name: str, work: Path, cc: str,
-             flags: list[str]) -> str:
-    """Build in `work` inside the sandbox; returns the warnings, raises CompileError."""
-    from cffi import FFI
+_glue_lock = threading.Lock()
 
-    ffi = FFI()
-    ffi.cdef(support_cdef() + exercise.cdef)
-    ffi.set_source(name, '#include "exercise_support.h"\n' + exercise.cdef)
-    with contextlib.redirect_stdout(io.StringIO()):  # cffi says "generating ..."
-        ffi.emit_c_code(str(work / "module.c"))
+
+def _glue(exercise: Exercise, cc: str, flags: list[str], root: Path) -> list[Path]:
+    """The objects every build of `exercise` links: cffi's module code for its declarations and
+    the support library. Ours, not the student's: compiled once per cache, outside the sandbox."""
+    from cffi import FFI
+    from cffi.recompiler import make_c_source  # emit_c_code prints; this one is quiet
+
+    support = csrc_dir() / "exercises"
+    inputs = [exercise.cdef, cc, " ".join(flags)]
+    inputs += [(support / f).read_text() for f in ("exercise_support.c", "exercise_support.h")]
+    home = root / f"glue-{exercise.name}-{_digest(*inputs)}"
+    objects = [home / "module.o", home / "support.o"]
+    with _glue_lock:
+        if _verified(home, objects):
+            return objects
+        home.mkdir(parents=True, exist_ok=True, mode=0o700)
+        ffi = FFI()
+        ffi.cdef(support_cdef() + exercise.cdef)
+        make_c_source(ffi, _module_name(exercise), '#include "exercise_support.h"\n'
+                      + exercise.cdef, str(home / "module.c"))
+        include = [f"-I{support}", f"-I{sysconfig.get_paths()['include']}"]
+        for source, obj in ((home / "module.c", objects[0]),
+                            (support / "exercise_support.c", objects[1])):
+            subprocess.run([cc, *flags, "-w", *include, "-c", str(source), "-o", str(obj)],
+                           check=True, capture_output=True, timeout=120)
+        _record(home, objects)
+    return objects
+
+
+def _compile_cell(exercise: Exercise, source: str, work: Path, cc: str, flags: list[str],
+                  out: str) -> str:
+    """Build the cell in `work` inside the sandbox; returns the warnings, raises CompileError."""
     (work / "student.c").write_text(source)
     (work / "student_unit.c").write_text(UNIT)
     env = {"CC": cc, "FLAGS": " ".join(flags), "WARNINGS": " ".join(WARNINGS),
-           "SUPPORT": str(csrc_dir() / "exercises"), "PYINC": sysconfig.get_paths()["include"],
-           "OUT": name + EXTENSION_SUFFIXES[0]}
+           "SUPPORT": str(csrc_dir() / "exercises"), "OUT": out}
     done = sandbox.run(["sh", "-c", SCRIPT], work, COMPILE_LIMITS, env=env)
     messages = _tidy(done.stderr.decode(errors="replace"))
     if done.wall_killed or done.status in (-9, -24):
