@@ -108,7 +108,8 @@ def test_block_not_from_malloc_fails(outside):
 
 def test_leak_cannot_be_hidden_by_a_reset(outside):
     leaky = CATALOG["find-leak"].solution.replace("tracked_free(copy);\n            /*", "/*")
-    report = ex.check("find-leak", leaky.replace("return -1;\n        }", "tracked_reset(); return -1;\n        }", 1))
+    reset = leaky.replace("return -1;\n        }", "tracked_reset(); return -1;\n        }", 1)
+    report = ex.check("find-leak", reset)
     assert report.score == 0 and "tracked_reset" in report.error, report.text()
 
 
