@@ -3,6 +3,7 @@ clear messages for the student, and a check child that loads nothing heavy."""
 
 import csv
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -193,3 +194,24 @@ def test_choose_pool_covers_every_row_of_the_decision_guide():
     assert len(rows) == 5 and len(CHOOSE_CASES) == 6
     static_bump = [f for f, want, _ in CHOOSE_CASES if want == 2 and f[2] == 0 and f[1] == 1]
     assert static_bump, "no malloc + everything freed at once must be a (static) bump arena"
+
+
+def test_double_free_map_shows_the_block_in_question():
+    wrong = CATALOG["double-free"].solution.replace("if (!p->in_use[i])\n        return FREE_DOUBLE;\n", "")
+    report = ex.check("double-free", wrong)
+    failed = [r for r in report.results if not r.passed]
+    assert failed and failed[0].regions, report.text()
+    assert any(r.kind == "payload" for r in failed[0].regions)
+
+
+def test_fallback_without_bubblewrap_says_so_once_and_still_contains_crashes():
+    code = ("import mempools.exercises as ex\n"
+            "from mempools.exercises.catalog import CATALOG\n"
+            "print(ex.check('array-alloc', CATALOG['array-alloc'].solution).passed)\n"
+            "r = ex.check('array-alloc', 'void *ex_array_alloc(size_t n, size_t s)"
+            " { (void)n; (void)s; return *(void **)0; }')\n"
+            "print(r.score, 'SIGSEGV' in r.results[0].message)\n")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          env={**os.environ, "MEMPOOLS_NO_BWRAP": "1"}, timeout=300)
+    assert done.stdout.split() == ["True", "0", "True"], done.stderr
+    assert done.stderr.count("sandbox is OFF") == 1
