@@ -32,12 +32,11 @@ UNIT = ('#include <stdint.h>\n#include <stdlib.h>\n#include <string.h>\n'
 FLAGS = ["-std=c11", "-O0", "-g", "-fPIC"]
 WARNINGS = ["-Wall", "-Wextra"]
 SANITIZE = ["-fsanitize=address,undefined", "-fno-sanitize-recover=all", "-fno-omit-frame-pointer"]
-# Compile in the sandbox: the student's unit (its messages are the student's), list the names it
-# defines, link it with the module glue (compiled once per exercise).
+# Compile in the sandbox: the student's unit (all the messages are about it: the module glue is
+# already compiled), linked with the glue; then list the names the result defines.
 SCRIPT = """set -e
-"$CC" $FLAGS $WARNINGS -I"$SUPPORT" -c student_unit.c -o student.o
-nm -g --defined-only student.o > defined.txt
-"$CC" $FLAGS -shared module.o support.o student.o -o "$OUT"
+"$CC" $FLAGS $WARNINGS -I"$SUPPORT" -shared student_unit.c module.o support.o -o "$OUT"
+nm -D --defined-only "$OUT" > defined.txt
 """
 COMPILE_LIMITS = sandbox.Limits(cpu_seconds=30, memory=2**31, wall_seconds=60,
                                 file_bytes=256 * 2**20)
@@ -104,7 +103,7 @@ def build(exercise: Exercise, source: str, sanitize: bool = False,
     cc = compiler()
     flags = FLAGS + (SANITIZE if sanitize else [])
     root = cache or cache_dir()
-    glue = _glue(exercise, cc, flags, root)
+    glue = _glue(exercise, cc, flags, cache_dir())
     digest = _digest(source, UNIT, *(_sha256(o) for o in glue))
     home = root / f"{exercise.name}-{digest}"
     so = home / ("cell" + EXTENSION_SUFFIXES[0])
@@ -155,7 +154,8 @@ _glue_lock = threading.Lock()
 
 def _glue(exercise: Exercise, cc: str, flags: list[str], root: Path) -> list[Path]:
     """The objects every build of `exercise` links: cffi's module code for its declarations and
-    the support library. Ours, not the student's: compiled once per cache, outside the sandbox."""
+    the support library. Ours, not the student's: compiled once, outside the sandbox, into the
+    user's cache (which no sandbox sees), checked against their hashes like every build."""
     from cffi import FFI
     from cffi.recompiler import make_c_source  # emit_c_code prints; this one is quiet
 

@@ -196,7 +196,9 @@ def run_checks(built: Built, exercise: Exercise) -> tuple[list[CheckResult], str
                                     else "the start of the check")
         prop, message = _death(run, last)
         results.append(CheckResult(checks[index].name, False, prop, message, ops))
-        if prop == "timeout":  # the same loop would eat the same time again
+        if index not in run.started:  # it died loading the cell: every child would
+            results += [CheckResult(c.name, False, prop, message) for c in checks[index + 1:]]
+        elif prop == "timeout":  # the same loop would eat the same time again
             results += [CheckResult(c.name, False, "not run",
                                     "skipped: an earlier check never finished")
                         for c in checks[index + 1:]]
