@@ -75,7 +75,8 @@ void *ex_malloc(size_t size)
 void *ex_calloc(size_t n, size_t size)
 {
     if (n && size > SIZE_MAX / n) return NULL;
-    return tracked(calloc(n * size ? n : 1, n * size ? size : 1), n * size);
+    size_t bytes = n * size;
+    return tracked(bytes ? calloc(n, size) : calloc(1, 1), bytes);
 }
 
 void *ex_realloc(void *block, size_t size)
