@@ -16,6 +16,7 @@ typedef struct tracked_block {
 } tracked_block;
 static tracked_block *table;
 static size_t live, room;
+static size_t live_bytes; /* sum of the live blocks' sizes: at most EX_MEMORY_BUDGET */
 static long foreign_frees;
 static size_t requested_total;
 static int channel_fd = -1;
@@ -52,6 +53,11 @@ static void report_failure(size_t size)
         channel_fd = -1;
 }
 
+static int over_budget(size_t size)
+{
+    return size > EX_MEMORY_BUDGET - live_bytes;
+}
+
 static void *tracked(void *block, size_t size)
 {
     if (!block) {
@@ -64,11 +70,13 @@ static void *tracked(void *block, size_t size)
         return NULL;
     }
     requested_total += size;
+    live_bytes += size;
     return block;
 }
 
 void *ex_malloc(size_t size)
 {
+    if (over_budget(size)) return tracked(NULL, size);
     return tracked(malloc(size ? size : 1), size);
 }
 
@@ -76,6 +84,7 @@ void *ex_calloc(size_t n, size_t size)
 {
     if (n && size > SIZE_MAX / n) return NULL;
     size_t bytes = n * size;
+    if (over_budget(bytes)) return tracked(NULL, bytes);
     return tracked(bytes ? calloc(n, size) : calloc(1, 1), bytes);
 }
 
@@ -87,11 +96,13 @@ void *ex_realloc(void *block, size_t size)
         foreign_frees++;
         return NULL;
     }
-    void *moved = realloc(block, size ? size : 1);
+    void *moved = size > table[i].size && over_budget(size - table[i].size)
+                  ? NULL : realloc(block, size ? size : 1);
     if (!moved) {
         report_failure(size);
         return NULL;
     }
+    live_bytes = live_bytes - table[i].size + size;
     table[i].block = moved;
     table[i].size = size;
     return moved;
@@ -105,6 +116,7 @@ void ex_free(void *block)
         foreign_frees++;
         return;
     }
+    live_bytes -= table[i].size;
     table[i] = table[--live];
     free(block);
 }

@@ -10,6 +10,7 @@
 
 /* The tracked allocator. Its table of live blocks is private to exercise_support.c: no call
  * resets it, and freeing a pointer it never handed out is counted, not passed to libc. */
+#define EX_MEMORY_BUDGET ((size_t)1 << 30) /* live bytes a cell may hold: then malloc says NULL */
 void *ex_malloc(size_t size);
 void *ex_calloc(size_t n, size_t size);
 void *ex_realloc(void *block, size_t size);

@@ -24,15 +24,15 @@ from mempools.exercises.build import Built, CompileError, build
 from mempools.exercises.catalog import CATALOG, Exercise
 from mempools.exercises.report import CheckResult, Report
 
-LIMITS = sandbox.Limits(cpu_seconds=5, memory=2**30, wall_seconds=30)
-ASAN_RSS_MB = 1024  # under ASan the address space cannot be capped; its RSS limit stands in
+LIMITS = sandbox.Limits(cpu_seconds=5, memory=2**31, wall_seconds=30)
+BUDGET_MB = 1024  # EX_MEMORY_BUDGET: live bytes a cell may hold before its malloc returns NULL
+ASAN_RSS_MB = 2048  # under ASan the address space cannot be capped; its RSS limit stands in
 SIGNAL_MEANING = {
     "SIGSEGV": "segmentation fault: a read or write outside memory the program owns "
                "(a NULL or wild pointer, or a stack overflow from runaway recursion)",
     "SIGBUS": "bus error: a misaligned or unmapped access",
     "SIGABRT": "abort: an assert failed, or the C library found heap corruption (double free?)",
     "SIGFPE": "arithmetic error (division by zero?)",
-    "SIGXCPU": f"it used the {LIMITS.cpu_seconds} s CPU-time limit: an infinite loop?",
     "SIGXFSZ": f"it wrote more than the {LIMITS.file_bytes // 2**20} MiB file-size limit",
     "SIGILL": "illegal instruction (undefined behaviour the compiler trapped)",
 }
@@ -53,6 +53,7 @@ class ChildRun:
     done: bool = False
     forged: bool = False
     outcome: sandbox.Outcome | None = None
+    limits: sandbox.Limits = LIMITS
 
 
 @cache
@@ -81,7 +82,9 @@ def _child(built: Built, exercise: Exercise, first: int) -> ChildRun:
         cmd = [sys.executable, "-I", runner.__file__, built.name, str(module), exercise.name,
                str(first), "{send_fd}", "{receive_fd}"]
         outcome = sandbox.run(cmd, work, limits, env=env, send=key.encode(), receive=True)
-    return _parse(outcome, key)
+    run = _parse(outcome, key)
+    run.limits = limits
+    return run
 
 
 def _parse(outcome: sandbox.Outcome, key: str) -> ChildRun:
@@ -119,28 +122,35 @@ def _death(run: ChildRun, last: str) -> tuple[str, str]:
     """(property, message) for a child that ended before reporting the check it was in."""
     outcome = run.outcome
     err = outcome.stderr.decode(errors="replace")
+    if "rss limit exhausted" in err:
+        return "crash", (f"ran out of memory (limit {ASAN_RSS_MB} MiB under the sanitizers) "
+                         f"during: {last}: a runaway allocation?")
+    runaway = ""
+    if run.malloc_failed:
+        runaway = (f"; before that malloc({run.malloc_failed['size']}) returned NULL after "
+                   f"{run.malloc_failed['total'] // 2**20} MiB had been allocated (a cell may "
+                   f"hold {BUDGET_MB} MiB at once): a runaway allocation")
     finding = _sanitizer_finding(err)
     if finding:
-        return "sanitizer", f"{finding} during: {last}"
+        return "sanitizer", f"{finding} during: {last}{runaway}"
     assertion = next((line for line in err.splitlines() if "Assertion" in line), None)
     if outcome.wall_killed:
         return "timeout", (f"stopped after {LIMITS.wall_seconds:.0f} s of wall-clock time during: "
                            f"{last} (sleeping, or waiting for something that never comes?)")
-    sig = outcome.signal_name
-    if sig == "SIGKILL" and outcome.seconds >= LIMITS.cpu_seconds:
-        return "timeout", (f"killed at the hard CPU-time limit ({LIMITS.cpu_seconds + 1} s) "
-                           f"after {outcome.seconds:.1f} s, during: {last}; the "
-                           f"{LIMITS.cpu_seconds} s limit's SIGXCPU was ignored or caught")
+    sig, cpu = outcome.signal_name, run.limits.cpu_seconds
+    if sig == "SIGKILL" and outcome.seconds >= cpu:
+        return "timeout", (f"killed at the hard CPU-time limit ({cpu + 1} s) after "
+                           f"{outcome.seconds:.1f} s, during: {last}; the {cpu} s limit's "
+                           "SIGXCPU was ignored or caught")
     if sig:
-        message = f"the process died with {sig} ({SIGNAL_MEANING.get(sig, 'a signal')}) during: {last}"
+        meaning = (f"it used up its {cpu} s CPU-time limit: an infinite loop?" if sig == "SIGXCPU"
+                   else SIGNAL_MEANING.get(sig, "a signal"))
+        message = f"the process died with {sig} ({meaning}) during: {last}"
         if assertion:
             message += f"; {_clean(assertion)}"
-        if run.malloc_failed:
-            message += (f"; before that malloc({run.malloc_failed['size']}) returned NULL after "
-                        f"{run.malloc_failed['total'] // 2**20} MiB had been allocated (the limit "
-                        f"is {LIMITS.memory // 2**20} MiB): a runaway allocation")
+        message += runaway
         return ("timeout" if sig == "SIGXCPU" else "crash"), message
-    if "MemoryError" in err or "hard rss limit" in err:
+    if "MemoryError" in err:
         return "crash", (f"ran out of memory (limit {LIMITS.memory // 2**20} MiB) during: {last}:"
                          " a runaway allocation?")
     return "crash", (f"the process ended (exit status {outcome.status}) before the check "
