@@ -43,7 +43,7 @@ lint: install
 	$(VENV)/bin/ruff check src tests
 
 pytest: install
-	$(VENV)/bin/pytest -q tests --ignore=tests/test_browser.py
+	$(VENV)/bin/pytest -q -rs tests --ignore=tests/test_browser.py
 
 notebooks: install
 	$(VENV)/bin/pytest -q --nbval --nbval-cell-timeout=120 \

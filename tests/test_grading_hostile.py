@@ -223,3 +223,18 @@ def test_ignored_sigxcpu_is_named_truthfully(outside):
     assert first.prop == "timeout" and "hard CPU-time limit" in first.message, report.text()
     assert "30 s" not in first.message
     assert all(r.prop == "not run" for r in report.results[1:])
+
+
+@needs_bwrap
+def test_a_submission_cannot_poison_the_cache_for_a_regrade(outside):
+    honest = CATALOG["array-alloc"].solution
+    assert ex.check("array-alloc", honest).passed
+    cached = sorted((Path(os.environ["MEMPOOLS_CACHE"]) / "exercises").rglob("*.*"))
+    before = {p: p.read_bytes() for p in cached}
+    opens = "".join(f'    f = fopen("{p}", "w"); if (f) {{ fputs("poison", f); fclose(f); }}\n'
+                    for p in cached)
+    hostile = ("#include <stdio.h>\nvoid *ex_array_alloc(size_t n, size_t size) {\n"
+               f"    FILE *f;\n{opens}    return malloc(n * size);\n}}\n")
+    ex.check("array-alloc", hostile)
+    assert {p: p.read_bytes() for p in cached} == before
+    assert ex.check("array-alloc", honest).passed
