@@ -173,10 +173,13 @@ def run(cmd: list[str], workdir: Path, limits: Limits, env: dict[str, str] | Non
     out, err = bytearray(), bytearray()
     start = time.monotonic()
     try:
-        proc = subprocess.Popen(argv if fallback else [*_bwrap_command(workdir), *argv],
+        # inside bwrap the extra variables (LD_PRELOAD of ASan) reach the command, not bwrap
+        setenv = [a for k, v in (env or {}).items() for a in ("--setenv", k, v)]
+        proc = subprocess.Popen(argv if fallback else [*_bwrap_command(workdir), *setenv, *argv],
                                 stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                                 stderr=subprocess.PIPE, cwd=workdir,
-                                env={**base_env, **(env or {})}, pass_fds=child_fds,
+                                env={**base_env, **(env or {})} if fallback else base_env,
+                                pass_fds=child_fds,
                                 start_new_session=True,
                                 preexec_fn=lambda: _set_limits(limits, fallback))
     finally:
