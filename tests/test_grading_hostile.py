@@ -238,3 +238,14 @@ def test_a_submission_cannot_poison_the_cache_for_a_regrade(outside):
     ex.check("array-alloc", hostile)
     assert {p: p.read_bytes() for p in cached} == before
     assert ex.check("array-alloc", honest).passed
+
+
+@pytest.mark.parametrize("call", [
+    'PyRun_SimpleString("import sys; sys.stdout.write(\\"forged\\")")',
+    'dlsym((void *)0, "PyRun_SimpleString")'])
+def test_a_cell_cannot_call_into_python(call, outside):
+    source = ("int PyRun_SimpleString(const char *); void *dlsym(void *, const char *);\n"
+              "void *ex_array_alloc(size_t n, size_t size) {\n"
+              f"    (void){call};\n    return malloc(n * size);\n}}\n")
+    report = ex.check("array-alloc", source)
+    assert report.score == 0 and "not Python's C API" in report.error, report.text()

@@ -32,12 +32,16 @@ UNIT = ('#include <stdint.h>\n#include <stdlib.h>\n#include <string.h>\n'
 FLAGS = ["-std=c11", "-O0", "-g", "-fPIC"]
 WARNINGS = ["-Wall", "-Wextra"]
 SANITIZE = ["-fsanitize=address,undefined", "-fno-sanitize-recover=all", "-fno-omit-frame-pointer"]
-# Compile in the sandbox: the student's unit (all the messages are about it: the module glue is
-# already compiled), linked with the glue; then list the names the result defines.
+# Compile in the sandbox: the student's unit (the messages are the student's), list the names it
+# defines and uses, link it with the glue compiled once per exercise.
 SCRIPT = """set -e
-"$CC" $FLAGS $WARNINGS -I"$SUPPORT" -shared student_unit.c module.o support.o -o "$OUT"
-nm -D --defined-only "$OUT" > defined.txt
+"$CC" $FLAGS $WARNINGS -I"$SUPPORT" -c student_unit.c -o student.o
+nm -g student.o > symbols.txt
+"$CC" $FLAGS -shared student.o module.o support.o -o "$OUT"
 """
+# Names a cell may not call: the Python C API (a cell that runs Python inside the check process
+# could reach the checker's own state) and the dynamic loader (which would find it by name).
+FORBIDDEN = re.compile(r"^(_?Py|_Py|dlopen|dlsym|dlvsym|dlmopen|dladdr)")
 COMPILE_LIMITS = sandbox.Limits(cpu_seconds=30, memory=2**31, wall_seconds=60,
                                 file_bytes=256 * 2**20)
 STANDARD_HEADERS = frozenset(
@@ -196,7 +200,13 @@ def _compile_cell(exercise: Exercise, source: str, work: Path, cc: str, flags: l
                            "the compiler loop, or read from a device?")
     if done.status:
         raise CompileError(messages or f"the compiler failed (status {done.status})")
-    defined = set((work / "defined.txt").read_text().split())
+    symbols = [line.split()[-2:] for line in (work / "symbols.txt").read_text().splitlines()
+               if len(line.split()) >= 2]
+    defined = {name for kind, name in symbols if kind != "U"}
+    forbidden = sorted(name for kind, name in symbols if kind == "U" and FORBIDDEN.match(name))
+    if forbidden:
+        raise CompileError(f"your cell calls {_listing(forbidden)}: exercise cells may use the C "
+                           "library, but not Python's C API or the dynamic loader")
     missing = [f for f in exercise.functions if f not in defined]
     if missing:
         raise CompileError(f"your cell must define {_listing(missing)} (declared as: "
