@@ -42,8 +42,10 @@ nm -g student.o > symbols.txt
 # Names a cell may not call: the Python C API (a cell that runs Python inside the check process
 # could reach the checker's own state) and the dynamic loader (which would find it by name).
 FORBIDDEN = re.compile(r"^(_?Py|_Py|dlopen|dlsym|dlvsym|dlmopen|dladdr)")
+# The compiler runs no student code, and it starts cc1, as and ld: no process limit (which would
+# count every process of the user) and more open files.
 COMPILE_LIMITS = sandbox.Limits(cpu_seconds=30, memory=2**31, wall_seconds=60,
-                                file_bytes=256 * 2**20)
+                                file_bytes=256 * 2**20, open_files=256, processes=None)
 STANDARD_HEADERS = frozenset(
     "assert complex ctype errno fenv float inttypes iso646 limits locale math setjmp signal "
     "stdalign stdarg stdatomic stdbool stddef stdint stdio stdlib stdnoreturn string tgmath "

@@ -31,7 +31,7 @@ class Limits:
     wall_seconds: float = 30
     file_bytes: int = 16 * 2**20
     open_files: int = 64
-    processes: int = 64
+    processes: int | None = 64  # counts every process of this user (fallback only)
 
 
 @dataclass
@@ -132,7 +132,8 @@ def _set_limits(limits: Limits, fallback: bool) -> None:
     resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
     if fallback:  # inside bwrap the PID namespace bounds processes; bwrap itself needs fds
         resource.setrlimit(resource.RLIMIT_NOFILE, (limits.open_files, limits.open_files))
-        resource.setrlimit(resource.RLIMIT_NPROC, (limits.processes, limits.processes))
+        if limits.processes is not None:
+            resource.setrlimit(resource.RLIMIT_NPROC, (limits.processes, limits.processes))
 
 
 def _drain(fd: int, sink: bytearray) -> None:
