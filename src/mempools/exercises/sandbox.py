@@ -31,7 +31,7 @@ class Limits:
     wall_seconds: float = 30
     file_bytes: int = 16 * 2**20
     open_files: int = 64
-    processes: int | None = 64  # counts every process of this user (fallback only)
+    processes: int | None = 64  # new processes and threads (fallback only)
 
 
 @dataclass
@@ -123,7 +123,22 @@ def sandboxed() -> bool:
     return bwrap_problem() is None
 
 
-def _set_limits(limits: Limits, fallback: bool) -> None:
+def _user_tasks() -> int:
+    """Processes and threads this user runs now: RLIMIT_NPROC counts them all, so the limit
+    for a run is this many plus what the run may start."""
+    uid = str(os.getuid())
+    count = 0
+    for status in Path("/proc").glob("[0-9]*/status"):
+        try:
+            fields = dict(line.split(":", 1) for line in status.read_text().splitlines() if ":" in line)
+        except OSError:
+            continue
+        if fields.get("Uid", "").split()[:1] == [uid]:
+            count += int(fields.get("Threads", "1"))
+    return count
+
+
+def _set_limits(limits: Limits, fallback: bool, tasks: int) -> None:
     """Runs in the child before exec (and so applies to everything it starts)."""
     resource.setrlimit(resource.RLIMIT_CPU, (limits.cpu_seconds, limits.cpu_seconds + 1))
     if limits.memory is not None:
@@ -133,7 +148,8 @@ def _set_limits(limits: Limits, fallback: bool) -> None:
     if fallback:  # inside bwrap the PID namespace bounds processes; bwrap itself needs fds
         resource.setrlimit(resource.RLIMIT_NOFILE, (limits.open_files, limits.open_files))
         if limits.processes is not None:
-            resource.setrlimit(resource.RLIMIT_NPROC, (limits.processes, limits.processes))
+            allowed = tasks + limits.processes
+            resource.setrlimit(resource.RLIMIT_NPROC, (allowed, allowed))
 
 
 def _drain(fd: int, sink: bytearray) -> None:
@@ -154,6 +170,7 @@ def run(cmd: list[str], workdir: Path, limits: Limits, env: dict[str, str] | Non
     whole session killed)."""
     fallback = not sandboxed()
     announce_fallback()
+    tasks = _user_tasks() if fallback and limits.processes is not None else 0
     base_env = {"PATH": "/usr/bin:/bin", "HOME": str(workdir), "LANG": "C.UTF-8",
                 "TMPDIR": str(workdir) if fallback else "/tmp"}
     child_fds: list[int] = []
@@ -182,7 +199,7 @@ def run(cmd: list[str], workdir: Path, limits: Limits, env: dict[str, str] | Non
                                 env={**base_env, **(env or {})} if fallback else base_env,
                                 pass_fds=child_fds,
                                 start_new_session=True,
-                                preexec_fn=lambda: _set_limits(limits, fallback))
+                                preexec_fn=lambda: _set_limits(limits, fallback, tasks))
     finally:
         for fd in child_fds:
             os.close(fd)
