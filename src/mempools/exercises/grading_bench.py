@@ -49,7 +49,8 @@ def run(students: int, jobs: int | None, sanitize: bool) -> str:
         start = time.perf_counter()
         grades = grade(root, Path(tmp) / "grades.csv", jobs, sanitize=sanitize)
         seconds = time.perf_counter() - start
-    assert len(grades) == rows
+    if len(grades) != rows:
+        raise RuntimeError(f"grading made {len(grades)} rows for {rows} exercise cells")
     where = "bubblewrap sandbox" if sandbox.sandboxed() else "fallback limits (no bubblewrap)"
     return (f"graded {rows} rows ({students} students x {len(CATALOG)} exercises) in "
             f"{seconds:.1f} s on {jobs or os.cpu_count()} workers: {seconds / rows:.2f} s per row "

@@ -104,15 +104,17 @@ def bwrap_problem() -> str | None:
     return None
 
 
-_announced = False
+_announced = threading.Event()
+_announcing = threading.Lock()
 
 
 def announce_fallback() -> None:
     """Say once per process, on stderr, that the stronger sandbox is off and why."""
-    global _announced
     problem = bwrap_problem()
-    if problem and not _announced:
-        _announced = True
+    with _announcing:
+        if not problem or _announced.is_set():
+            return
+        _announced.set()
         print(f"mempools: the bubblewrap sandbox is OFF ({problem}). Student code now runs with "
               "CPU, memory, file and process limits in its own session and directory only: it "
               "can read and write what this user can.", file=sys.stderr)
