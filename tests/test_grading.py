@@ -215,3 +215,10 @@ def test_fallback_without_bubblewrap_says_so_once_and_still_contains_crashes():
                           env={**os.environ, "MEMPOOLS_NO_BWRAP": "1"}, timeout=300)
     assert done.stdout.split() == ["True", "0", "True"], done.stderr
     assert done.stderr.count("sandbox is OFF") == 1
+
+
+@pytest.mark.parametrize("line", ["", "array-aloc", "array-aloc --sanitize"])
+def test_magic_with_a_wrong_name_says_so_without_a_traceback(line, capsys):
+    assert ex.run_cell(line, CATALOG["array-alloc"].solution) is None
+    out = capsys.readouterr().out
+    assert "%%exercise <name>" in out and "array-alloc" in out

@@ -13,15 +13,18 @@ if TYPE_CHECKING:
 results: dict[str, Report] = {}
 
 
-def run_cell(line: str, cell: str) -> Report:
+def run_cell(line: str, cell: str) -> Report | None:
     """The body of the %%exercise magic: `line` is the exercise name (add --sanitize to run
-    the checks under ASan + UBSan)."""
+    the checks under ASan + UBSan). A wrong name is said plainly, not raised."""
     from mempools.exercises.catalog import CATALOG
     from mempools.exercises.checking import check
 
     words = line.split()
-    if not words:
-        raise ValueError("usage: %%exercise <name> [--sanitize]; names: " + ", ".join(CATALOG))
+    if not words or words[0] not in CATALOG:
+        given = f"there is no exercise named {words[0]!r}; " if words else ""
+        print(f"{given}write %%exercise <name> [--sanitize], with <name> one of: "
+              + ", ".join(CATALOG))
+        return None
     report = check(words[0], cell, sanitize="--sanitize" in words[1:])
     results[words[0]] = report
     return report
