@@ -7,7 +7,6 @@ from dataclasses import dataclass, field
 from html import escape
 
 from mempools.block import Region
-from mempools.viz.svg import render_svg
 
 
 @dataclass
@@ -74,6 +73,8 @@ class Report:
         return self.text()
 
     def _repr_html_(self) -> str:
+        from mempools.viz.svg import render_svg  # only a notebook draws: grade never loads viz
+
         parts = [f"<pre class='mp-exercise-report'>{escape(self.text())}</pre>"]
         for r in self.results:
             if not r.passed and r.regions:
