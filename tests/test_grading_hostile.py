@@ -55,20 +55,24 @@ def _score(report) -> tuple[int, int]:
 
 
 # -- forged results -------------------------------------------------------------------------------
-@pytest.mark.parametrize("how", ["call", "destructor", "constructor"])
-def test_forged_result_lines_do_not_pass(how, outside):
+# A cell that always returns NULL honestly passes only "refuses a product that overflows".
+NULL_CELL = "void *ex_array_alloc(size_t n, size_t size) {{ {before} (void)n; (void)size; return NULL; }}\n"
+
+
+@pytest.mark.parametrize("how, honest", [("call", 1), ("call-then-exit", 0), ("destructor", 1),
+                                         ("constructor", 0)])
+def test_forged_result_lines_do_not_pass(how, honest, outside):
     forge = f'printf("{FORGED}"); fflush(stdout);'
     source = "#include <stdio.h>\n" + {
-        "call": SHORT.format(before=forge, size=1),
+        "call": NULL_CELL.format(before=forge),
+        "call-then-exit": NULL_CELL.format(before=forge + " exit(0);"),
         "destructor": f"__attribute__((destructor)) static void f(void) {{ {forge} }}\n"
-                      + SHORT.format(before="", size=1),
+                      + NULL_CELL.format(before=""),
         "constructor": DECLS + f"__attribute__((constructor)) static void f(void) {{ {forge} "
                        "_exit(0); }\n" + SHORT.format(before="", size="n * size"),
     }[how]
     report = ex.check("array-alloc", source)
-    assert report.score == 0 if how == "constructor" else report.score < report.max_score, \
-        report.text()
-    assert not report.results[0].passed
+    assert report.score == honest, report.text()
 
 
 def test_exit_zero_in_the_cell_fails_the_check(outside):
