@@ -222,3 +222,9 @@ def test_magic_with_a_wrong_name_says_so_without_a_traceback(line, capsys):
     assert ex.run_cell(line, CATALOG["array-alloc"].solution) is None
     out = capsys.readouterr().out
     assert "%%exercise <name>" in out and "array-alloc" in out
+
+
+@pytest.mark.parametrize("name", list(CATALOG))
+def test_solution_passes_under_the_sanitizers_as_grade_runs_it(name):
+    report = ex.check(name, CATALOG[name].solution, sanitize=True)
+    assert report.passed and not report.sanitizer, report.text()
