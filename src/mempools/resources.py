@@ -1,4 +1,4 @@
-"""Where the package's data lives at run time: the C sources and the bundled traces."""
+"""Where the files the package reads at run time live: the C sources and the bundled traces."""
 
 from __future__ import annotations
 
@@ -8,10 +8,10 @@ _ROOT = Path(__file__).resolve().parents[2]
 
 
 def csrc_dir() -> Path:
-    """The folder holding the allocators' C sources and headers."""
+    """The directory with the C sources and headers (csrc layout, exercises/ and naive/ too)."""
     return _ROOT / "csrc"
 
 
 def traces_dir() -> Path:
-    """The folder holding the bundled malloclab-style traces."""
+    """The directory with the bundled malloclab traces."""
     return _ROOT / "data" / "traces"
