@@ -18,6 +18,7 @@ from mempools.errors import (
     UseAfterClose,
 )
 from mempools.fixed import FixedPool
+from mempools.free_list import FreeListPool
 from mempools.malloc import Malloc
 from mempools.trace import Op, ReplayError, ReplayResult, Trace, TraceError, replay
 
@@ -28,6 +29,7 @@ __all__ = [
     "BumpPool",
     "EmbeddedPool",
     "FixedPool",
+    "FreeListPool",
     "Mark",
     "Op",
     "ReplayError",

@@ -16,11 +16,12 @@ from mempools._native import ffi, lib
 from mempools.bump import BumpPool
 from mempools.embedded import EmbeddedPool
 from mempools.fixed import FixedPool
+from mempools.free_list import COALESCING, FITS, FOOTERS, LISTS, FreeListPool
 from mempools.malloc import Malloc
 from mempools.pool import Pool
 from mempools.trace import Op, Trace, replay
 
-POOLS = ("malloc", "BumpPool", "FixedPool", "EmbeddedPool")
+POOLS = ("malloc", "BumpPool", "FixedPool", "EmbeddedPool", "FreeListPool")
 _C_POOL = {"malloc": lib.BENCH_MALLOC, "BumpPool": lib.BENCH_BUMP, "FixedPool": lib.BENCH_FIXED,
            "EmbeddedPool": lib.BENCH_EMBEDDED}
 
@@ -151,6 +152,8 @@ def _param(pool: str, s: Shape) -> int:
         return (s.total_bytes + 8 * s.ops + 4096) // 8 * 8
     if pool == "FixedPool":
         return s.max_size
+    if pool == "FreeListPool":
+        return free_list_capacity_of(s)
     if pool == "EmbeddedPool":
         return (2 * s.peak_bytes + 8 * s.max_live + s.max_size + 7) // 8 * 8
     return 0
@@ -163,10 +166,14 @@ def _python_pool(pool: str, s: Shape) -> Pool:
         return FixedPool(s.max_size, max(s.max_live, 1))
     if pool == "EmbeddedPool":
         return EmbeddedPool.for_blocks(_param(pool, s), max(s.max_live, 1))
+    if pool == "FreeListPool":
+        return FreeListPool(_param(pool, s))
     return Malloc()
 
 
 def _c_replay(pool: str, trace: Trace, s: Shape, repeats: int) -> object:
+    if pool == "FreeListPool":
+        return free_list_replay(trace, repeats=repeats)
     kinds = ffi.new("char[]", "".join(op.kind for op in trace.ops).encode())
     ids = ffi.new("size_t[]", [op.id for op in trace.ops])
     sizes = ffi.new("size_t[]", [op.size or 0 for op in trace.ops])
@@ -176,6 +183,54 @@ def _c_replay(pool: str, trace: Trace, s: Shape, repeats: int) -> object:
     if err:
         raise MemoryError(f"bench_replay({pool}) could not set up: error {err}")
     return out
+
+
+# -- the free-list allocator (its own C replay, csrc/free_list_bench.c) --------------------------
+@dataclass
+class FreeListRun:
+    """One free-list configuration on one trace, replayed in C."""
+
+    ns_per_op: float
+    mean_steps: float  # blocks or list nodes visited per call
+    max_steps: int
+    failures: int
+    footprint: int  # bytes the heap reached, control block included
+    peak_live: int  # the trace's peak live payload
+
+    @property
+    def utilisation(self) -> float:
+        """Peak live payload / peak bytes held: the one definition every pool uses."""
+        return self.peak_live / self.footprint if self.footprint else 0.0
+
+
+def free_list_capacity_of(s: Shape) -> int:
+    """A region no replay of the trace can outgrow: every call grows the heap by at most one
+    block (payload + header + rounding), plus the control block."""
+    return s.total_bytes + 48 * s.ops + 4096
+
+
+def free_list_capacity(trace: Trace) -> int:
+    return free_list_capacity_of(shape(trace))
+
+
+def free_list_replay(trace: Trace, lists: str = "explicit", fit: str = "first",
+                     coalesce: str = "immediate", footers: str = "free", split: bool = True,
+                     repeats: int = 5, capacity: int | None = None) -> FreeListRun:
+    """Replay `trace` on a FreeListPool built in C with these choices; timed in C."""
+    s = shape(trace)
+    flags = FOOTERS[footers] | (0 if split else lib.FL_NO_SPLIT)
+    kinds = ffi.new("char[]", "".join(op.kind for op in trace.ops).encode())
+    ids = ffi.new("size_t[]", [op.id for op in trace.ops])
+    sizes = ffi.new("size_t[]", [op.size or 0 for op in trace.ops])
+    out, footprint = ffi.new("bench_result *"), ffi.new("size_t *")
+    err = lib.free_list_bench_replay(kinds, ids, sizes, s.ops, max(op.id for op in trace.ops) + 1,
+                                     capacity or free_list_capacity_of(s), LISTS[lists],
+                                     FITS[fit], COALESCING[coalesce], flags, repeats, out,
+                                     footprint)
+    if err:
+        raise MemoryError(f"free_list_bench_replay could not set up: error {err}")
+    return FreeListRun(out.ns_per_op, out.mean_steps, int(out.max_steps), int(out.failures),
+                       int(footprint[0]), s.peak_bytes)
 
 
 def _space(pool: Pool, trace: Trace) -> tuple[float, float, float | None]:
