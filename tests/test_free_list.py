@@ -18,7 +18,7 @@ from hypothesis.stateful import (
 
 import mempools as mp
 from mempools import bench
-from mempools.free_list import COALESCING, FITS, LISTS
+from mempools.free_list import COALESCING, FITS, LISTS, adversarial_trace
 from tests.conftest import tokens_intact, write_tokens
 
 SIZE_MAX = 2**64 - 1
@@ -76,7 +76,7 @@ def test_free_list_create_bad(kwargs, exc):
         (lambda p: p.realloc(p.freed, 8), mp.DoubleFree),
         (lambda p: p.realloc(p.moved, 8), mp.StaleHandle),
         (lambda p: p.word(4095), mp.BadSize),
-        (lambda p: p.block_size(0), mp.BadSize),
+        (lambda p: p.block_bytes(0), mp.BadSize),
     ],
 )
 @pytest.mark.parametrize("coalesce", list(COALESCING))
@@ -147,8 +147,8 @@ def test_free_list_links_follow_the_bytes():
 
 
 def test_free_list_footer_always_costs_a_word():
-    assert mp.FreeListPool(1024).block_size(24) == 32
-    assert mp.FreeListPool(1024, footers="all").block_size(24) == 48
+    assert mp.FreeListPool(1024).block_bytes(24) == 32
+    assert mp.FreeListPool(1024, footers="all").block_bytes(24) == 48
 
 
 def test_free_list_no_split_and_no_coalesce_waste():
@@ -222,7 +222,7 @@ class FreeListModel(RuleBasedStateMachine):
         try:
             block = self.pool.alloc(size)
         except mp.OutOfMemory:
-            assert before["largest_free"] < self.pool.block_size(size)
+            assert before["largest_free"] < self.pool.block_bytes(size)
             assert self.pool.stats["heap_bytes"] == before["heap_bytes"]
             return
         self.adopt(self.next, block)
@@ -331,3 +331,25 @@ def test_free_list_mp_replay(name):
     assert result.errors == []
     assert result.peak_footprint == pool.footprint
     assert 0.5 < result.utilisation <= 1.0
+
+
+@pytest.mark.parametrize("target", list(FITS))
+def test_free_list_adversary_hurts_its_policy(target):
+    trace = adversarial_trace(target)
+    use = {fit: bench.free_list_replay(trace, "address", fit, repeats=1).utilisation
+           for fit in FITS}
+    assert use[target] < max(use.values())
+    assert use[target] < use["first"] or use[target] < use["best"]
+
+
+def test_free_list_adversary_bad_name():
+    with pytest.raises(mp.PoolMisuse):
+        adversarial_trace("good")
+
+
+def test_free_list_steps_per_allocation():
+    trace = TRACES["seeded-1"]
+    implicit = bench.free_list_steps(trace, lists="implicit")
+    explicit = bench.free_list_steps(trace, lists="explicit")
+    assert len(implicit) == len(explicit) == sum(op.kind == "a" for op in trace.ops)
+    assert min(explicit) >= 1 and sum(implicit) > sum(explicit)

@@ -13,6 +13,7 @@ from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 
 from mempools._native import ffi, lib
+from mempools.block import Block
 from mempools.bump import BumpPool
 from mempools.embedded import EmbeddedPool
 from mempools.fixed import FixedPool
@@ -231,6 +232,25 @@ def free_list_replay(trace: Trace, lists: str = "explicit", fit: str = "first",
         raise MemoryError(f"free_list_bench_replay could not set up: error {err}")
     return FreeListRun(out.ns_per_op, out.mean_steps, int(out.max_steps), int(out.failures),
                        int(footprint[0]), s.peak_bytes)
+
+
+def free_list_steps(trace: Trace, kinds: str = "a", **choices: str) -> list[int]:
+    """Steps (blocks or list nodes visited) of every call of the given kinds ('a', 'r', 'f'),
+    replaying `trace` on a FreeListPool built with `choices` (lists, fit, coalesce, ...)."""
+    pool = FreeListPool(free_list_capacity(trace), **choices)
+    live: dict[int, Block] = {}
+    steps = []
+    for op in trace.ops:
+        if op.kind == "a":
+            live[op.id] = pool.alloc(op.size or 0)
+        elif op.kind == "r":
+            live[op.id] = pool.realloc(live[op.id], op.size or 0)
+        else:
+            pool.free(live.pop(op.id))
+        if op.kind in kinds:
+            steps.append(pool.stats["last_steps"])
+    pool.close()
+    return steps
 
 
 def _space(pool: Pool, trace: Trace) -> tuple[float, float, float | None]:

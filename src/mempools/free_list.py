@@ -9,6 +9,7 @@ from mempools._native import ffi, lib
 from mempools.block import Block
 from mempools.errors import BadSize, PoolMisuse
 from mempools.pool import Pool, c_string, raise_on, walk_c
+from mempools.trace import Op, Trace
 from mempools.validate import as_size
 
 #: free-list organisations: no list, one LIFO list, one address-ordered list, size classes
@@ -152,7 +153,7 @@ class FreeListPool(Pool):
         """Where the block's header sits: one word before its payload."""
         return self._offset_of(self._require_live(block)) - WORD
 
-    def block_size(self, size: int) -> int:
+    def block_bytes(self, size: int) -> int:
         """Bytes a request of `size` occupies here: header (and footer), rounding, minimum."""
         self._require_open()
         n = as_size(size)
@@ -247,4 +248,35 @@ class FreeListPool(Pool):
         return self.footprint
 
 
-__all__ = ["COALESCING", "FITS", "FOOTERS", "LISTS", "FreeListPool", "Tag"]
+# -- adversarial traces: one per placement policy ---------------------------------------------
+# Each allocates `copies` runs of holes (every hole followed by a live 8-byte separator, so holes
+# never merge), frees the holes, then makes requests that this policy places badly.
+_ADVERSARY = {
+    # holes of 1296 and 1200 bytes; 1200 then 1296: first fit cuts 1200 out of the 1296 hole
+    "first": ((1288, 1192), lambda k: [1192, 1288] * k),
+    # small and big holes; all small requests, then all big: next fit's rover moves on to the
+    # big holes and carves them up for the small requests
+    "next": ((40, 1000), lambda k: [40] * k + [1000] * k),
+    # 1008 and 1104 go into the tightest holes, leaving 192-byte slivers too small for 256
+    "best": ((1288, 1192), lambda k: [1000, 1096, 248] * k),
+    # every small request carves the biggest hole, so the big ones find none left
+    "worst": ((40, 1000), lambda k: [40, 1000] * k),
+}
+
+
+def adversarial_trace(fit: str, copies: int = 20) -> Trace:
+    """A trace on which placement policy `fit` wastes more memory than the others."""
+    if not isinstance(fit, str) or fit not in _ADVERSARY:
+        raise PoolMisuse(f"fit must be one of {', '.join(_ADVERSARY)}; got {fit!r}")
+    holes, requests = _ADVERSARY[fit]
+    ops, hole_ids = [], []
+    for _ in range(as_size(copies, "copies")):
+        for size in holes:
+            hole_ids.append(len(ops))
+            ops += [Op("a", len(ops), size), Op("a", len(ops) + 1, 8)]
+    ops += [Op("f", i) for i in hole_ids]
+    first = 2 * len(hole_ids)
+    return Trace(ops + [Op("a", first + i, size) for i, size in enumerate(requests(copies))])
+
+
+__all__ = ["COALESCING", "FITS", "FOOTERS", "LISTS", "FreeListPool", "Tag", "adversarial_trace"]
