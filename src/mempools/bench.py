@@ -234,6 +234,16 @@ def free_list_replay(trace: Trace, lists: str = "explicit", fit: str = "first",
                        int(footprint[0]), s.peak_bytes)
 
 
+def free_list_fit_table(traces: dict[str, Trace], lists: str = "address") -> str:
+    """Utilisation and mean steps per call of each fit on each trace (immediate coalescing)."""
+    lines = [f"{'trace':14}" + "".join(f"{fit:>14}" for fit in FITS)]
+    for name, trace in traces.items():
+        runs = [free_list_replay(trace, lists, fit, repeats=1) for fit in FITS]
+        lines.append(f"{name:14}" + "".join(f"{r.utilisation:7.1%} {r.mean_steps:6.1f}"
+                                            for r in runs))
+    return "\n".join(lines)
+
+
 def free_list_steps(trace: Trace, kinds: str = "a", **choices: str) -> list[int]:
     """Steps (blocks or list nodes visited) of every call of the given kinds ('a', 'r', 'f'),
     replaying `trace` on a FreeListPool built with `choices` (lists, fit, coalesce, ...)."""

@@ -37,6 +37,10 @@ class Tag(NamedTuple):
     prev_allocated: bool
     raw: int
 
+    def __str__(self) -> str:
+        return (f"{self.raw:#06x}: size {self.size}, allocated={self.allocated}, "
+                f"prev allocated={self.prev_allocated}")
+
 
 def _choice(value: object, options: dict[str, int], what: str) -> int:
     if not isinstance(value, str) or value not in options:
