@@ -6,6 +6,7 @@
 #include <time.h>
 
 #include "free_list_pool.h"
+#include "heap_probe.h"
 
 #define FL_BENCH_MAX_REPEATS 31
 
@@ -84,5 +85,39 @@ int free_list_bench_replay(const char *kinds, const size_t *ids, const size_t *s
     }
     free(ptr);
     free(region);
+    return err;
+}
+
+int free_list_bench_libc_peak(const char *kinds, const size_t *ids, const size_t *sizes,
+                              size_t n_ops, size_t n_ids, size_t *peak)
+{
+    void **ptr;
+    size_t held = 0;
+    int err = POOL_OK;
+    if (!kinds || !ids || !sizes || !peak || n_ids == 0) return POOL_EINVAL;
+    for (size_t i = 0; i < n_ops; i++)
+        if (ids[i] >= n_ids) return POOL_EINVAL;
+    ptr = calloc(n_ids, sizeof *ptr);
+    if (!ptr) return POOL_ENOMEM;
+    *peak = 0;
+    for (size_t i = 0; i < n_ops && err == POOL_OK; i++) {
+        size_t id = ids[i];
+        if (ptr[id]) held -= heap_usable_size(ptr[id]) + sizeof(size_t);
+        if (kinds[i] == 'f') {
+            free(ptr[id]);
+            ptr[id] = NULL;
+            continue;
+        }
+        void *p = kinds[i] == 'a' ? malloc(sizes[i]) : realloc(ptr[id], sizes[i]);
+        if (!p) {
+            err = POOL_ENOMEM;
+            break;
+        }
+        ptr[id] = p;
+        held += heap_usable_size(p) + sizeof(size_t);
+        if (held > *peak) *peak = held;
+    }
+    for (size_t id = 0; id < n_ids; id++) free(ptr[id]);
+    free(ptr);
     return err;
 }

@@ -14,4 +14,11 @@ int free_list_bench_replay(const char *kinds, const size_t *ids, const size_t *s
                            int coalesce, unsigned flags, size_t repeats, bench_result *out,
                            size_t *footprint);
 
+/* The same trace on libc malloc/realloc/free: the peak over the trace of the bytes its live
+ * chunks occupy (usable size plus one size_t header each, as mp.Malloc counts them; 0 where
+ * libc does not tell usable sizes). libc's free chunks are not visible, so this is a lower
+ * bound on what it holds. */
+int free_list_bench_libc_peak(const char *kinds, const size_t *ids, const size_t *sizes,
+                              size_t n_ops, size_t n_ids, size_t *peak);
+
 #endif

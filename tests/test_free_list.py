@@ -353,3 +353,12 @@ def test_free_list_steps_per_allocation():
     explicit = bench.free_list_steps(trace, lists="explicit")
     assert len(implicit) == len(explicit) == sum(op.kind == "a" for op in trace.ops)
     assert min(explicit) >= 1 and sum(implicit) > sum(explicit)
+
+
+def test_lesson_regenerates_the_bundled_traces():
+    """Lesson 05 makes the bundled traces again with the generator (a notebook copied elsewhere
+    has no data/ folder beside it); they must be the same ops."""
+    from mempools.workloads import malloclab
+
+    for seed in (1, 2, 3):
+        assert malloclab(seed, 2000).ops == TRACES[f"seeded-{seed}"].ops

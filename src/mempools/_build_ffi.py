@@ -208,6 +208,8 @@ int free_list_bench_replay(const char *kinds, const size_t *ids, const size_t *s
                            size_t n_ops, size_t n_ids, size_t capacity, int lists, int fit,
                            int coalesce, unsigned flags, size_t repeats, bench_result *out,
                            size_t *footprint);
+int free_list_bench_libc_peak(const char *kinds, const size_t *ids, const size_t *sizes,
+                              size_t n_ops, size_t n_ids, size_t *peak);
 """
 SOURCES += FREE_LIST_SOURCES
 CDEF += FREE_LIST_CDEF

@@ -220,11 +220,9 @@ def free_list_replay(trace: Trace, lists: str = "explicit", fit: str = "first",
     """Replay `trace` on a FreeListPool built in C with these choices; timed in C."""
     s = shape(trace)
     flags = FOOTERS[footers] | (0 if split else lib.FL_NO_SPLIT)
-    kinds = ffi.new("char[]", "".join(op.kind for op in trace.ops).encode())
-    ids = ffi.new("size_t[]", [op.id for op in trace.ops])
-    sizes = ffi.new("size_t[]", [op.size or 0 for op in trace.ops])
+    kinds, ids, sizes, n_ids = _trace_arrays(trace)
     out, footprint = ffi.new("bench_result *"), ffi.new("size_t *")
-    err = lib.free_list_bench_replay(kinds, ids, sizes, s.ops, max(op.id for op in trace.ops) + 1,
+    err = lib.free_list_bench_replay(kinds, ids, sizes, s.ops, n_ids,
                                      capacity or free_list_capacity_of(s), LISTS[lists],
                                      FITS[fit], COALESCING[coalesce], flags, repeats, out,
                                      footprint)
@@ -232,6 +230,29 @@ def free_list_replay(trace: Trace, lists: str = "explicit", fit: str = "first",
         raise MemoryError(f"free_list_bench_replay could not set up: error {err}")
     return FreeListRun(out.ns_per_op, out.mean_steps, int(out.max_steps), int(out.failures),
                        int(footprint[0]), s.peak_bytes)
+
+
+def _trace_arrays(trace: Trace) -> tuple[object, object, object, int]:
+    kinds = ffi.new("char[]", "".join(op.kind for op in trace.ops).encode())
+    ids = ffi.new("size_t[]", [op.id for op in trace.ops])
+    sizes = ffi.new("size_t[]", [op.size or 0 for op in trace.ops])
+    return kinds, ids, sizes, max(op.id for op in trace.ops) + 1
+
+
+def libc_utilisation(trace: Trace) -> float:
+    """Peak live payload / peak bytes of libc's live chunks (headers included), replayed in C:
+    what mp.Malloc reports, without the Python loop. An upper bound: free chunks are unseen."""
+    kinds, ids, sizes, n_ids = _trace_arrays(trace)
+    peak = ffi.new("size_t *")
+    err = lib.free_list_bench_libc_peak(kinds, ids, sizes, len(trace.ops), n_ids, peak)
+    if err:
+        raise MemoryError(f"libc ran out of memory replaying the trace: error {err}")
+    return shape(trace).peak_bytes / peak[0] if peak[0] else 0.0
+
+
+def libc_ns_per_op(trace: Trace, repeats: int = 5) -> float:
+    """libc malloc/realloc/free on the trace, timed in C (median of `repeats`)."""
+    return _c_replay("malloc", trace, shape(trace), repeats).ns_per_op  # type: ignore[attr-defined]
 
 
 def free_list_fit_table(traces: dict[str, Trace], lists: str = "address") -> str:
