@@ -4,6 +4,7 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "free_list_bench.h"
 #include "free_list_pool.h"
 
 #define REGION 8192
@@ -276,6 +277,26 @@ static void test_every_combination_survives_a_workload(void)
     }
 }
 
+static void test_bench_replays(void)
+{
+    static const char kinds[] = "aarfaf";
+    static const size_t ids[] = {0, 1, 0, 1, 2, 0}, sizes[] = {100, 40, 300, 0, 8, 0};
+    bench_result r;
+    size_t footprint = 0, peak = 0;
+    CHECK(free_list_bench_replay(kinds, ids, sizes, 6, 3, 4096, FL_SEGREGATED, FL_BEST,
+                                 FL_IMMEDIATE, 0, 3, &r, &footprint) == POOL_OK);
+    CHECK(r.failures == 0 && footprint > 300 && footprint < 4096 && r.max_steps >= 1);
+    CHECK(free_list_bench_replay(kinds, ids, sizes, 6, 3, 600, FL_EXPLICIT, FL_FIRST,
+                                 FL_IMMEDIATE, 0, 1, &r, &footprint) == POOL_OK);
+    CHECK(r.failures > 0); /* no room for 300 more bytes after the control block */
+    CHECK(free_list_bench_replay(kinds, ids, sizes, 6, 2, 4096, 0, 0, 0, 0, 1, &r, &footprint) ==
+          POOL_EINVAL); /* id 2 out of range */
+    CHECK(free_list_bench_libc_peak(kinds, ids, sizes, 6, 3, &peak) == POOL_OK);
+#if defined(__GLIBC__)
+    CHECK(peak >= 300 + 8);
+#endif
+}
+
 int main(void)
 {
     RUN(test_create_bad_arguments);
@@ -289,5 +310,6 @@ int main(void)
     RUN(test_realloc_in_place_grow_and_move);
     RUN(test_checker_finds_corruption);
     RUN(test_every_combination_survives_a_workload);
+    RUN(test_bench_replays);
     return check_failures ? 1 : 0;
 }
