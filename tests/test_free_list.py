@@ -46,6 +46,7 @@ def snapshot(pool):
         ({"capacity": 2.5}, mp.BadSize),
         ({"capacity": SIZE_MAX + 1}, mp.BadSize),
         ({"capacity": 64}, mp.OutOfMemory),
+        ({"capacity": 2**62}, mp.OutOfMemory),
         ({"lists": "linked"}, mp.PoolMisuse),
         ({"lists": 1}, mp.PoolMisuse),
         ({"fit": "good"}, mp.PoolMisuse),

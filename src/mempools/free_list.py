@@ -7,7 +7,7 @@ from typing import NamedTuple
 
 from mempools._native import ffi, lib
 from mempools.block import Block
-from mempools.errors import BadSize, PoolMisuse
+from mempools.errors import BadSize, OutOfMemory, PoolMisuse
 from mempools.pool import Pool, c_string, raise_on, walk_c
 from mempools.trace import Op, Trace
 from mempools.validate import as_size
@@ -72,7 +72,10 @@ class FreeListPool(Pool):
         flags = _choice(footers, FOOTERS, "footers") | (0 if split else lib.FL_NO_SPLIT)
         self.lists, self.fit, self.coalescing = lists, fit, coalesce
         self.split, self.footers = split, footers
-        self._buffer = ffi.new("unsigned char[]", cap)
+        try:
+            self._buffer = ffi.new("unsigned char[]", cap)
+        except MemoryError:
+            raise OutOfMemory(f"FreeListPool(capacity={cap}): no memory for the region") from None
         out = ffi.new("free_list_pool **")
         raise_on(lib.free_list_pool_create_in(out, self._buffer, cap, *codes, flags),
                  f"FreeListPool(capacity={cap}): the control block needs room")
