@@ -20,7 +20,16 @@ from mempools.errors import (
 from mempools.fixed import FixedPool
 from mempools.free_list import FreeListPool
 from mempools.malloc import Malloc
-from mempools.trace import Op, ReplayError, ReplayResult, Trace, TraceError, replay
+from mempools.trace import (
+    Op,
+    Replay,
+    ReplayError,
+    ReplayResult,
+    Trace,
+    TraceError,
+    TraceWarning,
+    replay,
+)
 
 __all__ = [
     "BadAlignment",
@@ -32,10 +41,12 @@ __all__ = [
     "FreeListPool",
     "Mark",
     "Op",
+    "Replay",
     "ReplayError",
     "ReplayResult",
     "Trace",
     "TraceError",
+    "TraceWarning",
     "bench",
     "cprogram",
     "naive",
