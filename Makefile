@@ -35,9 +35,21 @@ build/test_pools_sanitized: $(C_SOURCES) tests/c/test_pools.c tests/c/check.h
 	mkdir -p build
 	$(CC) $(CFLAGS) $(SANITIZE) $(C_SOURCES) tests/c/test_pools.c -o $@
 
-ctest: build/test_pools build/test_pools_sanitized
+FREE_LIST_C := csrc/free_list_pool.c csrc/free_list_bench.c csrc/heap_probe.c csrc/pool_common.c
+
+build/test_free_list: $(FREE_LIST_C) $(wildcard csrc/free_list_*.h) tests/c/test_free_list.c tests/c/check.h
+	mkdir -p build
+	$(CC) $(CFLAGS) $(FREE_LIST_C) tests/c/test_free_list.c -o $@
+
+build/test_free_list_sanitized: $(FREE_LIST_C) $(wildcard csrc/free_list_*.h) tests/c/test_free_list.c tests/c/check.h
+	mkdir -p build
+	$(CC) $(CFLAGS) $(SANITIZE) $(FREE_LIST_C) tests/c/test_free_list.c -o $@
+
+ctest: build/test_pools build/test_pools_sanitized build/test_free_list build/test_free_list_sanitized
 	./build/test_pools
 	./build/test_pools_sanitized
+	./build/test_free_list
+	./build/test_free_list_sanitized
 
 lint: install
 	$(VENV)/bin/ruff check src tests

@@ -18,6 +18,7 @@ from mempools.errors import (
     UseAfterClose,
 )
 from mempools.fixed import FixedPool
+from mempools.free_list import FreeListPool
 from mempools.malloc import Malloc
 from mempools.trace import (
     Op,
@@ -52,6 +53,7 @@ __all__ = [
     "BumpPool",
     "EmbeddedPool",
     "FixedPool",
+    "FreeListPool",
     "Mark",
     "Op",
     "Replay",
