@@ -8,6 +8,7 @@ from typing import Any
 
 from mempools.exercises.catalog import CATALOG
 from mempools.exercises.checking import check
+from mempools.exercises.nbgrader_support import points
 from mempools.exercises.report import CheckResult, Report
 
 #: the latest Report per exercise name, for grading cells
@@ -30,5 +31,5 @@ def load_ipython_extension(ipython: Any) -> None:
     ipython.register_magic_function(run_cell, magic_kind="cell", magic_name="exercise")
 
 
-__all__ = ["CATALOG", "CheckResult", "Report", "check", "load_ipython_extension", "results",
-           "run_cell"]
+__all__ = ["CATALOG", "CheckResult", "Report", "check", "load_ipython_extension", "points",
+           "results", "run_cell"]

@@ -7,6 +7,8 @@ import json
 import sys
 from typing import Any
 
+NOT_IMPLEMENTED = "not implemented yet: replace the YOUR CODE HERE stub"
+
 
 class CheckFailed(Exception):
     """A property did not hold: its name, what went wrong, and the memory at that step."""
@@ -37,7 +39,7 @@ class Tester:
 
     def require_implemented(self) -> None:
         if self.lib.mp_was_not_implemented():
-            self.fail("implemented", "not implemented yet: replace the YOUR CODE HERE stub")
+            self.fail("implemented", NOT_IMPLEMENTED)
 
     def address(self, ptr: Any) -> int:
         return int(self.ffi.cast("uintptr_t", ptr))
