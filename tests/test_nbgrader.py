@@ -147,6 +147,8 @@ def test_feedback_html_shows_which_checks_failed_and_why(course):
     html = (course / "feedback" / "partial" / "ps1" / f"{NOTEBOOK.stem}.html").read_text()
     assert "FAIL  refuses a product that overflows size_t" in html
     assert "[overflow]" in html and "[no leak] the copy is still allocated" in html
+    untouched = (course / "feedback" / "untouched" / "ps1" / f"{NOTEBOOK.stem}.html").read_text()
+    assert "not implemented yet" in untouched
 
 
 def test_scores_agree_with_mempools_grade_from_either_release(course, tmp_path):
