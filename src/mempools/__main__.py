@@ -62,29 +62,28 @@ def run_bench(args: argparse.Namespace) -> int:
         path = Path(item)
         traces[f"trace {path.stem}" if path.exists() else item] = Trace.parse(
             path.read_text() if path.exists() else item)
-    progress = tqdm(total=len(traces) + 3, disable=not sys.stderr.isatty(), desc="measuring",
+    progress = tqdm(total=len(traces) + 2, disable=not sys.stderr.isatty(), desc="measuring",
                     file=sys.stderr)
-    micro = []
-    for step in (bench.fixed_vs_malloc, bench.bump_vs_malloc, bench.embedded_vs_malloc):
-        micro.append(step(repeats=args.repeats))
-        progress.update()
-    rows = []
-    for name, trace in traces.items():
-        rows += bench.measure(name, trace, repeats=args.repeats)
-        progress.update()
+    micro = bench.micro(repeats=args.repeats)
+    progress.update()
+    wrapper = bench.wrapper_vs_cffi()
+    progress.update()
+    rows = bench.measure_all(traces, repeats=args.repeats, progress=progress)
     progress.close()
     if args.figure:
         bench.figure(rows, args.figure)
     if args.json:
-        print(bench.to_json(rows, micro))
+        print(bench.to_json(rows, micro, wrapper))
         return 0
     print(f"measured on {bench.machine()}, {date.today()}; medians of {args.repeats} runs, "
-          "timed in C; libc measured in the same run\n")
+          "timed in C; libc and each pool's floor measured in the same run\n")
     print(bench.micro_table(micro))
-    wrapped, raw = bench.python_overhead()
-    print(f"\nthrough the Python wrapper an alloc+free pair costs {wrapped:.0f} ns; in C "
-          f"{raw:.1f} ns (the wrapper's share: {wrapped - raw:.0f} ns)\n")
+    print(f"\nthrough the Python wrapper a FixedPool alloc+free pair costs {wrapper[0]:.0f} ns; a "
+          f"bare cffi malloc+free pair on the same extension {wrapper[1]:.0f} ns "
+          f"({wrapper[0] / wrapper[1]:.1f}x)\n")
     print(bench.table(rows))
+    print("\nper-op latency (each op timed alone, fastest of the repeats, clock cost subtracted)\n")
+    print(bench.latency_table(rows))
     return 0
 
 
