@@ -18,8 +18,18 @@ from mempools.errors import (
     UseAfterClose,
 )
 from mempools.fixed import FixedPool
+from mempools.free_list import FreeListPool
 from mempools.malloc import Malloc
-from mempools.trace import Op, ReplayError, ReplayResult, Trace, TraceError, replay
+from mempools.trace import (
+    Op,
+    Replay,
+    ReplayError,
+    ReplayResult,
+    Trace,
+    TraceError,
+    TraceWarning,
+    replay,
+)
 
 __all__ = [
     "BadAlignment",
@@ -28,12 +38,15 @@ __all__ = [
     "BumpPool",
     "EmbeddedPool",
     "FixedPool",
+    "FreeListPool",
     "Mark",
     "Op",
+    "Replay",
     "ReplayError",
     "ReplayResult",
     "Trace",
     "TraceError",
+    "TraceWarning",
     "bench",
     "cprogram",
     "naive",

@@ -35,6 +35,7 @@ class EmbeddedPool(Pool):
     """
 
     alignment = int(lib.EMBEDDED_POOL_ALIGN)
+    moves_blocks = True  # alloc and realloc may compact
 
     def __init__(self, capacity: int = 1024, slots: int = 16, zero_on_free: bool = False,
                  policy: str = "good") -> None:

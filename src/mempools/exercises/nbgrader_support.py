@@ -89,13 +89,6 @@ def c_source(source: str, stubs: list[str] | None = None) -> str:
     return "".join(out)
 
 
-def still_stubbed(source: str) -> bool:
-    """True while the C stub is still in `source` (as `release` wrote it, or as `c_source` made
-    it from nbgrader's): the exercise is not done, even where the code around the stub passes
-    some checks (a find-the-bug exercise whose stub sits on the buggy path)."""
-    return any(line.strip() == C_CALL for line in source.splitlines())
-
-
 def points(name: str, points: float) -> float:
     """What a graded cell returns: `points` times the share of exercise `name`'s checks that its
     last run passed. nbgrader scores a grade cell whose output is one number with that number;
@@ -113,4 +106,4 @@ def points(name: str, points: float) -> float:
     return float(points) * report.score / report.max_score
 
 
-__all__ = ["DEFAULT_STUB", "c_source", "code_stubs", "points", "still_stubbed"]
+__all__ = ["DEFAULT_STUB", "c_source", "code_stubs", "points"]
