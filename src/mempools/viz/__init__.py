@@ -2,7 +2,8 @@
 
 from mempools.viz.classic import ClassicProgram
 from mempools.viz.figures import plot_ratio, plot_usable_sizes
-from mempools.viz.memory_map import SVG, Frame, MemoryMap, draw, snapshot
+from mempools.viz.memory_map import SVG, Frame, MemoryMap, draw, picture, snapshot
+from mempools.viz.png import render_png
 from mempools.viz.svg import COLOURS, render_svg
 
 __all__ = [
@@ -13,7 +14,9 @@ __all__ = [
     "MemoryMap",
     "draw",
     "plot_ratio",
+    "picture",
     "plot_usable_sizes",
+    "render_png",
     "render_svg",
     "snapshot",
 ]

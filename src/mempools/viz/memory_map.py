@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import base64
 from dataclasses import dataclass
 from typing import Any
 
 import ipywidgets as widgets
 
 from mempools.block import Block, Region
-from mempools.errors import PoolError
+from mempools.errors import BadSize, PoolError
 from mempools.pool import Pool
 from mempools.trace import Op, Trace, replay
+from mempools.validate import as_size
+from mempools.viz.png import render_png
 from mempools.viz.svg import render_svg
 
 
@@ -31,24 +34,37 @@ def snapshot(pool: Pool, caption: str = "") -> Frame:
     return Frame(pool.walk(), pool.memory(), links, caption, dict(pool.stats))
 
 
+def _bundle(svg: str, png: bytes) -> dict[str, str]:
+    """SVG for a trusted notebook (hover text), PNG beside it for every viewer that refuses SVG
+    from an untrusted notebook (JupyterLab before Trust, GitHub, nbviewer)."""
+    return {"image/svg+xml": svg, "image/png": base64.b64encode(png).decode("ascii")}
+
+
 class SVG:
-    """A static SVG for notebook output (shown by nbconvert and GitHub without a kernel)."""
+    """A static memory map for notebook output: SVG plus the same picture as PNG."""
 
-    def __init__(self, svg: str) -> None:
-        self.svg = svg
+    def __init__(self, svg: str, png: bytes) -> None:
+        self.svg, self.png = svg, png
 
-    def _repr_svg_(self) -> str:
-        return self.svg
+    def _repr_mimebundle_(self, **kwargs: Any) -> dict[str, str]:
+        return {"text/plain": repr(self), **_bundle(self.svg, self.png)}
 
     def __repr__(self) -> str:
-        return "<memory map SVG>"
+        return "<memory map>"
+
+
+def picture(regions: list[Region], data: bytes | None = None, *,
+            links: list[tuple[int, int]] | None = None, row_bytes: int | None = None,
+            title: str = "") -> SVG:
+    """A static memory map of any regions (a naive pool's walk, a frame), as SVG and PNG."""
+    args = {"links": links or [], "row_bytes": row_bytes, "title": title}
+    return SVG(render_svg(regions, data, **args), render_png(regions, data, **args))
 
 
 def draw(pool: Pool, title: str = "", row_bytes: int | None = None) -> SVG:
     """A static picture of the pool now."""
     frame = snapshot(pool)
-    return SVG(render_svg(frame.regions, frame.data, links=frame.links, row_bytes=row_bytes,
-                          title=title))
+    return picture(frame.regions, frame.data, links=frame.links, row_bytes=row_bytes, title=title)
 
 
 class MemoryMap(widgets.VBox):
@@ -113,8 +129,8 @@ class MemoryMap(widgets.VBox):
 
     # -- live operations --------------------------------------------------------------------
     def _live_controls(self) -> widgets.Widget:
-        self.size = widgets.BoundedIntText(value=16, min=1, max=1 << 20, description="bytes",
-                                           layout=widgets.Layout(width="160px"))
+        # not Bounded: a bad size must reach the pool and be refused there, not be clamped
+        self.size = widgets.IntText(value=16, description="bytes", layout=widgets.Layout(width="160px"))
         self.alloc_button = widgets.Button(description="alloc")
         self.block_menu = widgets.Dropdown(options=[], description="block",
                                            layout=widgets.Layout(width="200px"))
@@ -125,7 +141,10 @@ class MemoryMap(widgets.VBox):
         return widgets.HBox([self.size, self.alloc_button, self.block_menu, self.free_button])
 
     def _refresh_menu(self) -> None:
-        self.block_menu.options = [(b.label, b) for b in self.pool.live]
+        """List the live blocks and select the newest, the one a student most likely frees."""
+        live = list(self.pool.live)
+        self.block_menu.options = [(b.label, b) for b in live]
+        self.block_menu.value = max(live, key=lambda b: b.id) if live else None
 
     def _after(self, caption: str) -> None:
         self.frames.append(snapshot(self.pool, caption))
@@ -138,6 +157,9 @@ class MemoryMap(widgets.VBox):
             if hasattr(self.pool, "malloc"):
                 block = self.pool.malloc(size)
             elif hasattr(self.pool, "block_size"):
+                if as_size(size) > self.pool.block_size:
+                    raise BadSize(f"{size} bytes do not fit in a {self.pool.block_size}-byte "
+                                  "block of this FixedPool")
                 block = self.pool.alloc()
             else:
                 block = self.pool.alloc(size)
@@ -168,5 +190,7 @@ class MemoryMap(widgets.VBox):
 
     def _repr_mimebundle_(self, **kwargs: Any) -> dict[str, Any]:
         bundle = super()._repr_mimebundle_(**kwargs) or {}
-        bundle["image/svg+xml"] = self.svg
+        f = self.frames[self._index]
+        png = render_png(f.regions, f.data, links=f.links, row_bytes=self.row_bytes, title=self.title)
+        bundle.update(_bundle(self.svg, png))
         return bundle
