@@ -192,6 +192,11 @@ void fixed_irq_enable(void);
 int fixed_irq_enabled(void);
 """
 
+# lesson 02: what a bump pool really holds (csrc/bump_pool.h)
+CDEF += """
+size_t bump_pool_bytes_held(const bump_pool *p);
+"""
+
 ffibuilder = FFI()
 ffibuilder.cdef(CDEF)
 ffibuilder.set_source(

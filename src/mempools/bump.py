@@ -194,3 +194,10 @@ class BumpPool(Pool):
 
     def _footprint(self) -> int:
         return self.stats["used"]
+
+    @property
+    def bytes_held(self) -> int:
+        """Bytes this pool holds from malloc: struct, chunk array, chunks and their alignment
+        slack (not the walker's journal, which only the lessons' pictures need)."""
+        self._require_open()
+        return int(lib.bump_pool_bytes_held(self._p))

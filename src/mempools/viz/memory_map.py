@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import base64
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import ipywidgets as widgets
@@ -26,12 +26,14 @@ class Frame:
     links: list[tuple[int, int]]
     caption: str
     stats: dict[str, int]
+    chunks: list[tuple[int, int]] = field(default_factory=list)  # (offset, size) of a chain
 
 
 def snapshot(pool: Pool, caption: str = "") -> Frame:
     """The pool's state now, read only through walk(), memory(), stats and (if any) links()."""
     links = pool.links() if hasattr(pool, "links") else []
-    return Frame(pool.walk(), pool.memory(), links, caption, dict(pool.stats))
+    chunks = pool.chunks() if hasattr(pool, "chunks") else []
+    return Frame(pool.walk(), pool.memory(), links, caption, dict(pool.stats), chunks)
 
 
 def _bundle(svg: str, png: bytes) -> dict[str, str]:
@@ -55,16 +57,17 @@ class SVG:
 
 def picture(regions: list[Region], data: bytes | None = None, *,
             links: list[tuple[int, int]] | None = None, row_bytes: int | None = None,
-            title: str = "") -> SVG:
+            title: str = "", chunks: list[tuple[int, int]] | None = None) -> SVG:
     """A static memory map of any regions (a naive pool's walk, a frame), as SVG and PNG."""
-    args = {"links": links or [], "row_bytes": row_bytes, "title": title}
+    args = {"links": links or [], "row_bytes": row_bytes, "title": title, "chunks": chunks or []}
     return SVG(render_svg(regions, data, **args), render_png(regions, data, **args))
 
 
 def draw(pool: Pool, title: str = "", row_bytes: int | None = None) -> SVG:
     """A static picture of the pool now."""
     frame = snapshot(pool)
-    return picture(frame.regions, frame.data, links=frame.links, row_bytes=row_bytes, title=title)
+    return picture(frame.regions, frame.data, links=frame.links, row_bytes=row_bytes, title=title,
+                   chunks=frame.chunks)
 
 
 class MemoryMap(widgets.VBox):
@@ -100,7 +103,7 @@ class MemoryMap(widgets.VBox):
         moved = frame.stats.get("bytes_moved", 0) - self.frames[-1].stats.get("bytes_moved", 0)
         if moved:  # pools that move blocks say how much each step cost
             frame = Frame(frame.regions, frame.data, frame.links,
-                          f"{frame.caption} (moved {moved} bytes)", frame.stats)
+                          f"{frame.caption} (moved {moved} bytes)", frame.stats, frame.chunks)
         self.frames.append(frame)
 
     @property
@@ -113,7 +116,7 @@ class MemoryMap(widgets.VBox):
         """The SVG of the frame shown (also what static viewers see)."""
         f = self.frames[self._index]
         return render_svg(f.regions, f.data, links=f.links, row_bytes=self.row_bytes,
-                          title=self.title)
+                          title=self.title, chunks=f.chunks)
 
     def _show(self, index: int) -> None:
         self._index = index
@@ -189,8 +192,11 @@ class MemoryMap(widgets.VBox):
                 f"{len(self.frames) - 1})")
 
     def _repr_mimebundle_(self, **kwargs: Any) -> dict[str, Any]:
+        """The widget, plus a static picture for viewers without a kernel: the last frame (a
+        trace's first frame is an empty pool), its caption in the title."""
         bundle = super()._repr_mimebundle_(**kwargs) or {}
-        f = self.frames[self._index]
-        png = render_png(f.regions, f.data, links=f.links, row_bytes=self.row_bytes, title=self.title)
-        bundle.update(_bundle(self.svg, png))
+        f = self.frames[-1]
+        title = f"{self.title} - {f.caption}" if self.title else f.caption
+        args = {"links": f.links, "row_bytes": self.row_bytes, "title": title, "chunks": f.chunks}
+        bundle.update(_bundle(render_svg(f.regions, f.data, **args), render_png(f.regions, f.data, **args)))
         return bundle

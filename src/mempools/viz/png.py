@@ -8,8 +8,10 @@ from collections.abc import Iterable, Sequence
 
 from mempools.block import Region
 from mempools.viz.svg import (
+    BOUNDARY,
     COLOURS,
     LEFT,
+    LEGEND,
     LINK,
     OVERLAP,
     ROW_HEIGHT,
@@ -18,6 +20,7 @@ from mempools.viz.svg import (
     _real_offset,
     _row_bytes,
     _spans,
+    dead_tails,
     lane_box,
     lanes,
     link_margin,
@@ -27,12 +30,13 @@ from mempools.viz.svg import (
 
 def render_png(regions: Sequence[Region], data: bytes | None = None, *,
                links: Iterable[tuple[int, int]] = (), row_bytes: int | None = None,
-               width: int = 720, title: str = "") -> bytes:
+               width: int = 720, title: str = "", chunks: Sequence[tuple[int, int]] = ()) -> bytes:
     """PNG bytes of the memory map render_svg draws (same rows, colours, labels and arrows;
     no hover text: a picture cannot have any)."""
     from matplotlib.figure import Figure
     from matplotlib.patches import FancyArrowPatch, Rectangle
 
+    regions = dead_tails(regions, chunks)
     total = max((r.offset + r.size for r in regions), default=0)
     per_row = row_bytes or _row_bytes(total)
     drawn, shifts = _elide(regions, per_row)
@@ -59,8 +63,11 @@ def render_png(regions: Sequence[Region], data: bytes | None = None, *,
             ax.add_patch(Rectangle((x, y + top), w, tall, facecolor=COLOURS[region.kind],
                                    edgecolor="#333", linewidth=0.5,
                                    linestyle="--" if region.kind == "untouched" else "-"))
-            if region.owner and region.kind == "payload" and w > 6 * len(region.owner) + 2:
-                ax.text(x + 2, y + top + tall / 2 + 4, region.owner, color="white", **text)
+            if region.owner and region.kind == "payload":
+                inside = w > 6 * len(region.owner) + 2  # else the label goes just after the block
+                ax.text(x + 2 if inside else x + w + 2, y + top + tall / 2 + 4,
+                        region.owner if inside else "\u2190" + region.owner,
+                        color="white" if inside else "#111", **text)
     clashes = overlaps(drawn)
     for offset, size in clashes:
         for x, y, w in _spans(offset, size, per_row, scale, y0):
@@ -71,6 +78,10 @@ def render_png(regions: Sequence[Region], data: bytes | None = None, *,
         row, col = divmod(head, per_row)
         ax.text(LEFT + col * scale, y0 + row * ROW_HEIGHT - 22, "head", color=LINK,
                 fontweight="bold", **text)
+    for start, _ in list(chunks)[1:]:
+        row, col = divmod(start, per_row)
+        ax.plot([LEFT + col * scale] * 2, [y0 + row * ROW_HEIGHT - 2, y0 + (row + 1) * ROW_HEIGHT],
+                color=BOUNDARY, linewidth=3)
     for src, dst in links:
         (r1, c1), (r2, c2) = divmod(src, per_row), divmod(dst, per_row)
         p1 = (LEFT + c1 * scale + 4, y0 + r1 * ROW_HEIGHT + 4)
@@ -81,8 +92,8 @@ def render_png(regions: Sequence[Region], data: bytes | None = None, *,
     for kind, colour in COLOURS.items():
         if kind in {r.kind for r in drawn}:
             ax.add_patch(Rectangle((x, y), 12, 12, facecolor=colour, edgecolor="#333", linewidth=0.5))
-            ax.text(x + 16, y + 10, kind, **text)
-            x += 24 + 7 * len(kind)
+            ax.text(x + 16, y + 10, LEGEND.get(kind, kind), **text)
+            x += 24 + 7 * len(LEGEND.get(kind, kind))
     if clashes:
         ax.add_patch(Rectangle((x, y), 12, 12, fill=False, edgecolor=OVERLAP, linewidth=2.5))
         ax.text(x + 16, y + 10, "overlap: two blocks, same bytes", **text)

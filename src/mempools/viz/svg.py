@@ -15,7 +15,10 @@ COLOURS = {
     "table": "#76b7b2",
     "untouched": "#ffffff",
     "other": "#bab0ac",
+    "tail": "#fbe3d6",  # drawing only: free bytes at the end of a chunk a bump pool has left
 }
+LEGEND = {"tail": "chunk tail, never used again"}
+BOUNDARY = "#111"  # where one chunk of a chain ends and the next begins
 OVERLAP = "#d62728"  # outline of bytes two blocks both claim
 LINK = "#c0392b"  # free-list arrows
 ROW_HEIGHT = 26
@@ -55,6 +58,14 @@ def _elide(regions: Sequence[Region], per_row: int) -> tuple[list[Region], list[
             cut += r.size - size
             shifts.append((r.offset + r.size - cut, r.offset + r.size))
     return drawn, shifts
+
+
+def dead_tails(regions: Sequence[Region], chunks: Sequence[tuple[int, int]]) -> list[Region]:
+    """Free bytes at the end of any chunk but the last of a chain are not free to use: a bump
+    pool only carves its last chunk. Give them their own colour so they do not look usable."""
+    ends = {start + size for start, size in list(chunks)[:-1]}
+    return [Region(r.offset, r.size, "tail", r.owner) if r.kind == "free" and r.offset + r.size in ends
+            else r for r in regions]
 
 
 def lanes(regions: Sequence[Region]) -> list[int]:
@@ -103,10 +114,12 @@ def _real_offset(drawn: int, shifts: list[tuple[int, int]], per_row: int) -> int
 
 def render_svg(regions: Sequence[Region], data: bytes | None = None, *,
                links: Iterable[tuple[int, int]] = (), row_bytes: int | None = None,
-               width: int = 720, title: str = "") -> str:
+               width: int = 720, title: str = "", chunks: Sequence[tuple[int, int]] = ()) -> str:
     """An SVG of memory: one rectangle per region (split across rows), coloured by kind, with a
-    hover title (offset, size, kind, owner, first bytes), offsets down the left, a legend, and
-    `links` drawn as arrows between offsets (free-list next pointers)."""
+    hover title (offset, size, kind, owner, first bytes), offsets down the left, a legend,
+    `links` drawn as arrows between offsets (free-list next pointers) and the boundaries of
+    `chunks` (offset, size) of a chained pool as thick bars."""
+    regions = dead_tails(regions, chunks)
     total = max((r.offset + r.size for r in regions), default=0)
     per_row = row_bytes or _row_bytes(total)
     real = regions
@@ -133,6 +146,12 @@ def render_svg(regions: Sequence[Region], data: bytes | None = None, *,
         for x, y, w in _spans(offset, size, per_row, scale, y0):
             out.append(f'<rect class="mp-overlap" x="{x:.1f}" y="{y}" width="{w:.1f}" '
                        f'height="{ROW_HEIGHT - 2}" fill="none" stroke="{OVERLAP}" stroke-width="2.5"/>')
+    for start, _ in list(chunks)[1:]:
+        row, col = divmod(start, per_row)
+        x = LEFT + col * scale
+        out.append(f'<line class="mp-chunk" x1="{x:.1f}" y1="{y0 + row * ROW_HEIGHT - 2}" '
+                   f'x2="{x:.1f}" y2="{y0 + row * ROW_HEIGHT + ROW_HEIGHT}" stroke="{BOUNDARY}" '
+                   f'stroke-width="3"/>')
     for src, dst in links:
         out.append(_arrow(src, dst, per_row, scale, y0))
     if links:
@@ -170,9 +189,11 @@ def _region_rects(out: list[str], region: Region, truth: Region, data: bytes | N
         out.append(f'<rect x="{x:.1f}" y="{y + top}" width="{w:.1f}" '
                    f'height="{tall}" fill="{COLOURS[region.kind]}" stroke="#333" '
                    f'stroke-width="0.5"{dash}/>')
-        if region.owner and region.kind == "payload" and w > 6 * len(region.owner) + 2:
-            out.append(f'<text x="{x + 2:.1f}" y="{y + top + tall / 2 + 4:.0f}" '
-                       f'fill="white">{escape(region.owner)}</text>')
+        if region.owner and region.kind == "payload":
+            inside = w > 6 * len(region.owner) + 2  # else the label goes just after the block
+            out.append(f'<text x="{x + 2 if inside else x + w + 2:.1f}" '
+                       f'y="{y + top + tall / 2 + 4:.0f}" fill="{"white" if inside else "#111"}">'
+                       f'{"" if inside else "&#8592;"}{escape(region.owner)}</text>')
     out.append("</g>")
 
 
@@ -205,8 +226,9 @@ def _legend(out: list[str], kinds: set[str], y: int) -> None:
         if kind not in kinds:
             continue
         out.append(f'<rect x="{x}" y="{y}" width="12" height="12" fill="{colour}" '
-                   f'stroke="#333" stroke-width="0.5"/><text x="{x + 16}" y="{y + 10}">{kind}</text>')
-        x += 24 + 7 * len(kind)
+                   f'stroke="#333" stroke-width="0.5"/><text x="{x + 16}" y="{y + 10}">'
+                   f'{LEGEND.get(kind, kind)}</text>')
+        x += 24 + 7 * len(LEGEND.get(kind, kind))
     if "overlap" in kinds:
         out.append(f'<rect x="{x}" y="{y}" width="12" height="12" fill="none" stroke="{OVERLAP}" '
                    f'stroke-width="2.5"/><text x="{x + 16}" y="{y + 10}">overlap: two blocks, '
