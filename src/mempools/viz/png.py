@@ -22,6 +22,7 @@ from mempools.viz.svg import (
     _spans,
     dead_tails,
     lane_box,
+    table_note,
     lanes,
     link_margin,
     overlaps,
@@ -57,12 +58,16 @@ def render_png(regions: Sequence[Region], data: bytes | None = None, *,
     for row in range(rows):
         ax.text(LEFT - 6, y0 + row * ROW_HEIGHT + 15, str(_real_offset(row * per_row, shifts, per_row)),
                 ha="right", **text)
-    for region, lane in zip(drawn, lanes(drawn)):
+    for region, truth, lane in zip(drawn, regions, lanes(drawn)):
         top, tall = lane_box(lane)
+        note = table_note(region, truth)
         for x, y, w in _spans(region.offset, region.size, per_row, scale, y0):
             ax.add_patch(Rectangle((x, y + top), w, tall, facecolor=COLOURS[region.kind],
                                    edgecolor="#333", linewidth=0.5,
                                    linestyle="--" if region.kind == "untouched" else "-"))
+            if note:
+                ax.text(x + 4, y + top + 14, note, color="#111", zorder=3, **text)
+                note = ""
             if region.owner and region.kind == "payload":
                 inside = w > 6 * len(region.owner) + 2  # else the label goes just after the block
                 ax.text(x + 2 if inside else x + w + 2, y + top + tall / 2 + 4,

@@ -43,8 +43,8 @@ def _hex_preview(data: bytes | None, offset: int, size: int) -> str:
 
 
 def _elide(regions: Sequence[Region], per_row: int) -> tuple[list[Region], list[tuple[int, int]]]:
-    """Shorten long runs of memory that is not ours (libc's heap between our blocks) to one or
-    two rows, keeping every later region in its column. Returns the regions in drawing offsets
+    """Shorten long runs of memory that is not ours (libc's heap between our blocks) to two rows
+    and an allocation table to one, keeping every later region in its column. Returns the regions in drawing offsets
     and the (drawn, real) offset pairs where the two differ."""
     drawn: list[Region] = []
     shifts: list[tuple[int, int]] = []
@@ -53,6 +53,8 @@ def _elide(regions: Sequence[Region], per_row: int) -> tuple[list[Region], list[
         size = r.size
         if r.kind == "other" and r.size > 3 * per_row:
             size = r.size - (r.size // per_row - 2) * per_row
+        elif r.kind == "table" and r.size > 2 * per_row:  # bookkeeping: fold it, keep the blocks big
+            size = r.size - (r.size // per_row - 1) * per_row
         drawn.append(Region(r.offset - cut, size, r.kind, r.owner))
         if size != r.size:
             cut += r.size - size
@@ -185,16 +187,27 @@ def _region_rects(out: list[str], region: Region, truth: Region, data: bytes | N
     dash = ' stroke-dasharray="3,2"' if region.kind == "untouched" else ""
     top, tall = lane_box(lane)
     out.append(f'<g class="mp-region mp-{region.kind}"><title>{escape(tip)}</title>')
+    note = table_note(region, truth)
     for x, y, w in _spans(region.offset, region.size, per_row, scale, y0):
         out.append(f'<rect x="{x:.1f}" y="{y + top}" width="{w:.1f}" '
                    f'height="{tall}" fill="{COLOURS[region.kind]}" stroke="#333" '
                    f'stroke-width="0.5"{dash}/>')
+        if note:
+            out.append(f'<text x="{x + 4:.1f}" y="{y + top + 14}" fill="#111">{escape(note)}</text>')
+            note = ""
         if region.owner and region.kind == "payload":
             inside = w > 6 * len(region.owner) + 2  # else the label goes just after the block
             out.append(f'<text x="{x + 2 if inside else x + w + 2:.1f}" '
                        f'y="{y + top + tall / 2 + 4:.0f}" fill="{"white" if inside else "#111"}">'
                        f'{"" if inside else "&#8592;"}{escape(region.owner)}</text>')
     out.append("</g>")
+
+
+def table_note(drawn: Region, truth: Region) -> str:
+    """The words written on an allocation table: its real size, and whether it is folded."""
+    if truth.kind != "table":
+        return ""
+    return f"table: {truth.size} bytes" + (" (folded)" if drawn.size != truth.size else "")
 
 
 def lane_box(lane: int) -> tuple[int, int]:
