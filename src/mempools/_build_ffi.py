@@ -192,9 +192,10 @@ void fixed_irq_enable(void);
 int fixed_irq_enabled(void);
 """
 
-# lesson 02: what a bump pool really holds (csrc/bump_pool.h)
+# lessons 02 and 05: what a pool really holds, for one definition of utilisation
 CDEF += """
 size_t bump_pool_bytes_held(const bump_pool *p);
+size_t fixed_pool_bytes_held(const fixed_pool *p);
 """
 
 ffibuilder = FFI()

@@ -193,7 +193,7 @@ class BumpPool(Pool):
             self.release(mark)
 
     def _footprint(self) -> int:
-        return self.stats["used"]
+        return self.bytes_held
 
     @property
     def bytes_held(self) -> int:
