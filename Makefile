@@ -81,5 +81,5 @@ test: lint ctest pytest notebooks browser
 bench: install
 	$(PY) -m mempools bench --figure docs/bench.png
 
-clean: clean-course
+clean:
 	rm -rf build $(VENV) src/mempools/*.so src/*.egg-info
