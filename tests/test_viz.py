@@ -131,3 +131,21 @@ def test_classic_program_words_agree_with_n():
     assert "1 int = 4 bytes" in program.svg and "read back: 0 */" in program.report.value
     program.count.value = 2
     assert program.run() == 1 and "read back: 0 + 1 */" in program.report.value
+
+
+def test_chunk_tails_and_boundaries_of_a_chain_are_drawn():
+    pool = mp.BumpPool(256, growable=True)
+    for size in (100, 100, 100):
+        pool.alloc(size)
+    svg = mp.viz.draw(pool, row_bytes=512).svg
+    assert svg.count('class="mp-chunk"') == 1  # one boundary between two chunks
+    assert "mp-tail" in svg and "chunk tail, never used again" in svg  # chunk 0's 52 bytes
+    assert "mp-tail" not in mp.viz.draw(mp.BumpPool(256)).svg
+
+
+def test_a_big_allocation_table_is_folded_and_labelled():
+    regions = [mp.Region(0, 352, "table", None), mp.Region(352, 64, "payload", "a"),
+               mp.Region(416, 64, "free", None)]
+    folded = render_svg(regions, row_bytes=64)
+    assert "table: 352 bytes (folded)" in folded and ">320</text>" in folded
+    assert "(folded)" not in render_svg(regions, row_bytes=512)

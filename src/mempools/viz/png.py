@@ -22,10 +22,10 @@ from mempools.viz.svg import (
     _spans,
     dead_tails,
     lane_box,
-    table_note,
     lanes,
     link_margin,
     overlaps,
+    table_note,
 )
 
 

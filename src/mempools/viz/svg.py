@@ -44,8 +44,8 @@ def _hex_preview(data: bytes | None, offset: int, size: int) -> str:
 
 def _elide(regions: Sequence[Region], per_row: int) -> tuple[list[Region], list[tuple[int, int]]]:
     """Shorten long runs of memory that is not ours (libc's heap between our blocks) to two rows
-    and an allocation table to one, keeping every later region in its column. Returns the regions in drawing offsets
-    and the (drawn, real) offset pairs where the two differ."""
+    and an allocation table to one, keeping every later region in its column. Returns the
+    regions in drawing offsets and the (drawn, real) offset pairs where the two differ."""
     drawn: list[Region] = []
     shifts: list[tuple[int, int]] = []
     cut = 0
