@@ -19,7 +19,16 @@ from mempools.errors import (
 )
 from mempools.fixed import FixedPool
 from mempools.malloc import Malloc
-from mempools.trace import Op, ReplayError, ReplayResult, Trace, TraceError, replay
+from mempools.trace import (
+    Op,
+    Replay,
+    ReplayError,
+    ReplayResult,
+    Trace,
+    TraceError,
+    TraceWarning,
+    replay,
+)
 
 __all__ = [
     "BadAlignment",
@@ -30,10 +39,12 @@ __all__ = [
     "FixedPool",
     "Mark",
     "Op",
+    "Replay",
     "ReplayError",
     "ReplayResult",
     "Trace",
     "TraceError",
+    "TraceWarning",
     "bench",
     "cprogram",
     "naive",

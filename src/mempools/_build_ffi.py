@@ -110,6 +110,9 @@ typedef struct embedded_pool embedded_pool;
 #define EMBEDDED_POOL_SLOTS ...
 #define EMBEDDED_POOL_ALIGN ...
 #define EMB_ZERO_ON_FREE ...
+#define EMB_FIRST_FIT ...
+#define EMBEDDED_POOL_MAX_SLOTS ...
+#define EMBEDDED_POOL_MAX_LOCKS ...
 typedef struct emb_handle { unsigned slot; unsigned generation; } emb_handle;
 typedef struct emb_hooks { void (*enter)(void *ctx); void (*exit)(void *ctx); void *ctx; } emb_hooks;
 typedef struct emb_stats {
@@ -130,21 +133,28 @@ int embedded_pool_compact(embedded_pool *p);
 int embedded_pool_lock(embedded_pool *p, emb_handle h, void **out);
 int embedded_pool_unlock(embedded_pool *p, emb_handle h);
 int embedded_pool_offset(const embedded_pool *p, emb_handle h, size_t *offset, size_t *size);
-unsigned char *embedded_pool_base(const embedded_pool *p);
+unsigned char *embedded_pool_base(embedded_pool *p);
 void embedded_pool_stats(const embedded_pool *p, emb_stats *s);
 void embedded_pool_walk(const embedded_pool *p, pool_walker fn, void *user);
 const char *embedded_pool_check(const embedded_pool *p);
 
 double bench_malloc_pairs(size_t size, size_t live, size_t pairs, size_t repeats);
 double bench_fixed_pairs(size_t size, size_t live, size_t pairs, size_t repeats);
-double bench_embedded_pairs(size_t size, size_t live, size_t pairs, size_t repeats);
+double bench_list_pairs(size_t size, size_t live, size_t pairs, size_t repeats);
+double bench_embedded_pairs(size_t size, size_t live, size_t pairs, size_t repeats,
+                            unsigned flags);
 double bench_malloc_allocs(size_t size, size_t count, size_t repeats);
 double bench_bump_allocs(size_t size, size_t count, size_t repeats);
+double bench_pointer_allocs(size_t size, size_t count, size_t repeats);
 double bench_fixed_create_lazy(size_t size, size_t count, size_t repeats);
 double bench_fixed_create_eager(size_t size, size_t count, size_t repeats);
-typedef enum bench_pool { BENCH_MALLOC = 1, BENCH_BUMP = 2, BENCH_FIXED = 3, BENCH_EMBEDDED = 4 } bench_pool;
+double bench_clock_cost(size_t samples);
+typedef enum bench_pool {
+    BENCH_MALLOC = 1, BENCH_BUMP = 2, BENCH_FIXED = 3, BENCH_EMBEDDED = 4, BENCH_EMBEDDED_FIRST = 5
+} bench_pool;
 typedef struct bench_result {
     double ns_per_op; double mean_steps; size_t max_steps; size_t failures;
+    double p50_ns; double p99_ns; double max_ns;
 } bench_result;
 int bench_replay(int pool, const char *kinds, const size_t *ids, const size_t *sizes,
                  size_t n_ops, size_t n_ids, size_t max_live, size_t param, size_t repeats,

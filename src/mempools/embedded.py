@@ -6,7 +6,7 @@ from typing import Any
 
 from mempools._native import ffi, lib
 from mempools.block import Block
-from mempools.errors import BadSize
+from mempools.errors import BadSize, PoolMisuse
 from mempools.pool import Pool, c_string, raise_on, walk_c
 from mempools.validate import as_size
 
@@ -21,24 +21,35 @@ def mp_section_exit(ctx: Any) -> None:
     ffi.from_handle(ctx)["exit"] += 1
 
 
+#: placement policies: "good" fit from a size-class index of the gaps (constant steps, the
+#: default) or "first" fit, a walk of the blocks in address order
+POLICIES = {"good": 0, "first": int(lib.EMB_FIRST_FIT)}
+
+
 class EmbeddedPool(Pool):
     """`capacity` bytes (table included) with `slots` handles; blocks move, handles stay valid.
+    `policy` places blocks by "good" fit (default) or "first" fit.
 
     The C pool runs over a byte array this object owns - the same code the static array of a
     microcontroller build uses. `sections` counts the critical-section hook calls.
     """
 
     alignment = int(lib.EMBEDDED_POOL_ALIGN)
+    moves_blocks = True  # alloc and realloc may compact
 
-    def __init__(self, capacity: int = 1024, slots: int = 16, zero_on_free: bool = False) -> None:
+    def __init__(self, capacity: int = 1024, slots: int = 16, zero_on_free: bool = False,
+                 policy: str = "good") -> None:
         super().__init__()
         self._closed = True  # until C succeeds
         cap = as_size(capacity, "capacity")
         nslots = as_size(slots, "slots")
+        if policy not in POLICIES:
+            raise PoolMisuse(f"policy must be one of {sorted(POLICIES)}, not {policy!r}")
+        self.policy = policy
+        flags = POLICIES[policy] | (lib.EMB_ZERO_ON_FREE if zero_on_free else 0)
         self._buffer = ffi.new("unsigned char[]", cap)
         out = ffi.new("embedded_pool **")
-        raise_on(lib.embedded_pool_create_in(out, self._buffer, cap, nslots,
-                                             lib.EMB_ZERO_ON_FREE if zero_on_free else 0),
+        raise_on(lib.embedded_pool_create_in(out, self._buffer, cap, nslots, flags),
                  f"EmbeddedPool(capacity={cap}, slots={nslots}): the table needs room")
         self._p = out[0]
         self.sections = {"enter": 0, "exit": 0}
@@ -46,16 +57,18 @@ class EmbeddedPool(Pool):
         self._hooks = ffi.new("emb_hooks *", (lib.mp_section_enter, lib.mp_section_exit, self._ctx))
         lib.embedded_pool_set_hooks(self._p, self._hooks)
         self._handle: dict[int, Any] = {}  # block id -> owning emb_handle * from ffi.new
+        self._block_in_slot: dict[int, Block] = {}  # table slot -> live block (walk is O(blocks))
         self._closed = False
 
     @classmethod
-    def for_blocks(cls, data_bytes: int, slots: int = 16, zero_on_free: bool = False) -> EmbeddedPool:
+    def for_blocks(cls, data_bytes: int, slots: int = 16, zero_on_free: bool = False,
+                   policy: str = "good") -> EmbeddedPool:
         """A pool with exactly `data_bytes` for blocks after its table (`capacity` counts both).
         Exact because ffi.new's memory comes from malloc, aligned as the C pool wants its base."""
         table = int(lib.embedded_pool_table_bytes(as_size(slots, "slots")))
         if table == 0:
             raise BadSize(f"a table of {slots} slots does not fit in size_t")
-        return cls(table + as_size(data_bytes, "data_bytes"), slots, zero_on_free)
+        return cls(table + as_size(data_bytes, "data_bytes"), slots, zero_on_free, policy)
 
     def _destroy(self) -> None:
         self._p = ffi.NULL  # the memory is our buffer; dropping it frees it
@@ -68,7 +81,8 @@ class EmbeddedPool(Pool):
 
     # -- operations -------------------------------------------------------------------------
     def alloc(self, size: int) -> Block:
-        """A handle to `size` bytes (first fit; compacts when only that makes room)."""
+        """A handle to `size` bytes (placed by the pool's policy; compacts when only that makes
+        room)."""
         self._require_open()
         n = as_size(size)
         h = ffi.new("emb_handle *")
@@ -76,6 +90,7 @@ class EmbeddedPool(Pool):
                  f"EmbeddedPool.alloc({n}) with {self.stats['free_bytes']} bytes free")
         block = self._new_block(n)
         self._handle[block.id] = h  # keep the owning pointer; calls pass h[0] by value
+        self._block_in_slot[h.slot] = block
         return block
 
     def realloc(self, block: Block, size: int) -> Block:
@@ -93,7 +108,7 @@ class EmbeddedPool(Pool):
         b = self._require_live(block)
         raise_on(lib.embedded_pool_free(self._p, self._handle[b.id][0]),
                  f"EmbeddedPool.free(block {b.label})")
-        del self._handle[b.id]
+        del self._block_in_slot[self._handle.pop(b.id).slot]
         self._forget(b, "freed")
 
     def compact(self) -> int:
@@ -164,10 +179,8 @@ class EmbeddedPool(Pool):
         return walk_c(lib.embedded_pool_walk, self._p)
 
     def _owner_label(self, owner: int) -> str | None:
-        for block_id, h in self._handle.items():
-            if h.slot == owner:  # cdata pointer: attribute access reads through it
-                return self._blocks[block_id].label
-        return None
+        block = self._block_in_slot.get(owner)
+        return block.label if block is not None else None
 
     def _check_c(self) -> str | None:
         return c_string(lib.embedded_pool_check(self._p))

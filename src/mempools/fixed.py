@@ -29,6 +29,7 @@ class FixedPool(Pool):
         super().__init__()
         self._closed = True  # until C succeeds
         self._index_of_block: dict[int, int] = {}  # block id -> position in the pool
+        self._block_at_index: dict[int, Block] = {}  # position -> live block (walk is O(blocks))
         self.block_size = as_size(block_size, "block_size")
         self.count = as_size(count, "count")
         self.alignment = max(as_alignment(align), ffi.alignof("void *"))
@@ -60,6 +61,7 @@ class FixedPool(Pool):
                  f"FixedPool.alloc: all {self.count} blocks are in use")
         block = self._new_block(self.block_size)
         self._index_of_block[block.id] = self._index(out[0])
+        self._block_at_index[self._index_of_block[block.id]] = block
         return block
 
     def free(self, block: Block) -> None:
@@ -68,7 +70,7 @@ class FixedPool(Pool):
         raise_on(lib.fixed_pool_free(self._p, ffi.cast("void *", self._address_of(b))),
                  f"FixedPool.free(block {b.label})")
         self._forget(b, "freed")
-        self._index_of_block.pop(b.id)
+        self._block_at_index.pop(self._index_of_block.pop(b.id))
 
     def free_address(self, address: int) -> None:
         """free() of a raw address, checked by the C pool itself (foreign, interior, double)."""
@@ -77,11 +79,10 @@ class FixedPool(Pool):
             raise BadSize(f"address must be a positive integer, got {address!r}")
         raise_on(lib.fixed_pool_free(self._p, ffi.cast("void *", address)),
                  f"FixedPool.free_address(offset {address - self._base()})")
-        index = (address - self._base()) // self.stride
-        for block in list(self._blocks.values()):
-            if self._index_of_block[block.id] == index:
-                self._forget(block, "freed")
-                self._index_of_block.pop(block.id)
+        block = self._block_at_index.pop((address - self._base()) // self.stride, None)
+        if block is not None:
+            self._forget(block, "freed")
+            self._index_of_block.pop(block.id)
 
     # -- the free list, read from the pool's bytes -------------------------------------------
     def free_list(self) -> list[int]:
@@ -152,10 +153,8 @@ class FixedPool(Pool):
         return walk_c(lib.fixed_pool_walk, self._p)
 
     def _owner_label(self, owner: int) -> str | None:
-        for block in self._blocks.values():
-            if self._index_of_block[block.id] == owner:
-                return block.label
-        return None
+        block = self._block_at_index.get(owner)
+        return block.label if block is not None else None
 
     def _check_c(self) -> str | None:
         return c_string(lib.fixed_pool_check(self._p))

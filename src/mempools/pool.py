@@ -37,6 +37,8 @@ class Pool:
 
     #: the alignment every block of this pool is guaranteed to have
     alignment: int = 1
+    #: True when an op on one block may move others (compaction): replay re-reads addresses
+    moves_blocks: bool = False
 
     def __init__(self) -> None:
         self._closed = False
