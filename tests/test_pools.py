@@ -135,7 +135,8 @@ def test_fixed_exactly_count_then_refill():
         (lambda p, b, o: p.free(o), mp.ForeignBlock),
         (lambda p, b, o: p.free_address(p.live[0].address + 4), mp.ForeignBlock),
         (lambda p, b, o: p.free_address(o.address), mp.ForeignBlock),
-        (lambda p, b, o: p.free_address(-1), mp.BadSize),
+        (lambda p, b, o: p.free_address(-1), mp.ForeignBlock),
+        (lambda p, b, o: p.free_address("0x10"), mp.BadSize),
         (lambda p, b, o: p.free(None), mp.ForeignBlock),
     ],
 )
@@ -170,7 +171,7 @@ def test_fixed_free_after_close():
         (lambda p, h, s: p.unlock(h), mp.LockError),
         (lambda p, h, s: p.realloc(h, 0), mp.BadSize),
         (lambda p, h, s: p.realloc(h, 4096), mp.OutOfMemory),
-        (lambda p, h, s: p.realloc(s, 8), mp.DoubleFree),
+        (lambda p, h, s: p.realloc(s, 8), mp.StaleHandle),
         (lambda p, h, s: p.peek(0, 10**6), mp.BadSize),
     ],
 )
@@ -375,7 +376,7 @@ class EmbeddedModel(PoolModel):
                 self.pool.free(block)
             return
         self.pool.free(self.model.pop(ident))
-        with pytest.raises(mp.DoubleFree):
+        with pytest.raises(mp.StaleHandle):
             block.read()
 
     @rule()

@@ -87,7 +87,7 @@ def test_replay_clean_on_malloc():
 class OverlappingHeap(mp.Malloc):
     """A deliberately broken pool: every block after the first starts 8 bytes into the last."""
 
-    def _trace_alloc(self, size):
+    def replay_alloc(self, size):
         if not self.live:
             return self.malloc(size + 4096)
         last = self.live[-1]
@@ -109,7 +109,7 @@ class OverlappingHeap(mp.Malloc):
     def _spans(self):
         return []
 
-    def _trace_free(self, block):
+    def replay_free(self, block):
         self._forget(block, "freed")  # never hand a bogus pointer to libc
 
     def _check_c(self):
@@ -125,7 +125,7 @@ def test_replay_reports_overlap_and_garbled_payload():
 
 
 class MisalignedHeap(OverlappingHeap):
-    def _trace_alloc(self, size):
+    def replay_alloc(self, size):
         base = self.malloc(size + 64)
         ptr = mp.malloc.ffi.cast("void *", base.address + 3)
         return self._new_overlapping(ptr, size)

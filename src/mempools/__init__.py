@@ -1,16 +1,26 @@
-"""mempools: how C programs get memory - malloc/free and three pool allocators in real C."""
+"""mempools: how C programs get memory - malloc/free and three pool allocators in real C.
 
-from mempools import bench, cprogram, naive, viz
+`import mempools` loads the pools, their errors, Block and traces; the heavier parts (`viz`,
+`bench`, `naive`, `cprogram`, `exercises`) load on first use."""
+
+from __future__ import annotations
+
+import importlib
+from types import ModuleType
+
 from mempools.block import Block, Region
 from mempools.bump import BumpPool, Mark
+from mempools.constants import ErrorCode, RegionKind
 from mempools.embedded import EmbeddedPool
 from mempools.errors import (
     BadAlignment,
     BadSize,
+    CompileError,
     CorruptPool,
     DoubleFree,
     ForeignBlock,
     LockError,
+    NoCompiler,
     OutOfMemory,
     PoolError,
     PoolMisuse,
@@ -19,35 +29,51 @@ from mempools.errors import (
 )
 from mempools.fixed import FixedPool
 from mempools.malloc import Malloc
+from mempools.pool import Pool
 from mempools.trace import Op, ReplayError, ReplayResult, Trace, TraceError, replay
+
+#: submodules imported on first attribute access (module __getattr__, PEP 562)
+_LAZY = ("bench", "cprogram", "exercises", "naive", "resources", "viz", "workloads")
+
+
+def __getattr__(name: str) -> ModuleType:
+    if name in _LAZY:
+        return importlib.import_module(f"mempools.{name}")
+    raise AttributeError(f"module 'mempools' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted([*globals(), *_LAZY])
+
 
 __all__ = [
     "BadAlignment",
     "BadSize",
     "Block",
     "BumpPool",
-    "EmbeddedPool",
-    "FixedPool",
-    "Mark",
-    "Op",
-    "ReplayError",
-    "ReplayResult",
-    "Trace",
-    "TraceError",
-    "bench",
-    "cprogram",
-    "naive",
-    "replay",
-    "viz",
+    "CompileError",
     "CorruptPool",
     "DoubleFree",
+    "EmbeddedPool",
+    "ErrorCode",
+    "FixedPool",
     "ForeignBlock",
     "LockError",
     "Malloc",
+    "Mark",
+    "NoCompiler",
+    "Op",
     "OutOfMemory",
+    "Pool",
     "PoolError",
     "PoolMisuse",
     "Region",
+    "RegionKind",
+    "ReplayError",
+    "ReplayResult",
     "StaleHandle",
+    "Trace",
+    "TraceError",
     "UseAfterClose",
+    "replay",
 ]

@@ -7,13 +7,9 @@ import sys
 from datetime import date
 from pathlib import Path
 
-from tqdm import tqdm
-
-from mempools import bench, workloads
-from mempools.exercises import release
+from mempools import workloads
+from mempools.resources import traces_dir
 from mempools.trace import Trace
-
-TRACES = Path(__file__).resolve().parents[2] / "data" / "traces"
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -36,6 +32,8 @@ def main(argv: list[str] | None = None) -> int:
     g.add_argument("--out", type=Path, default=Path("grades.csv"))
     g.add_argument("--jobs", type=int, default=None, help="parallel workers (default: all cores)")
     args = parser.parse_args(argv)
+    if args.command in ("release", "grade"):
+        from mempools.exercises import release  # loads the exercise machinery only when asked
     if args.command == "release":
         for path in release.release(args.src, args.dst):
             print("wrote", path)
@@ -56,8 +54,12 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def run_bench(args: argparse.Namespace) -> int:
+    from tqdm import tqdm
+
+    from mempools import bench
+
     traces = {name: make(1, ops=args.ops) for name, make in workloads.WORKLOADS.items()}
-    traces |= workloads.bundled_traces(TRACES)
+    traces |= workloads.bundled_traces(traces_dir())
     for item in args.trace:
         path = Path(item)
         traces[f"trace {path.stem}" if path.exists() else item] = Trace.parse(

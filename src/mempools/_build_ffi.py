@@ -1,11 +1,7 @@
 """The cffi builder: the only place that knows the C declarations of csrc/."""
 
-from pathlib import Path
-
 from cffi import FFI
 
-ROOT = Path(__file__).resolve().parents[2]
-CSRC = ROOT / "csrc"
 SOURCES = [
     "pool_common.c",
     "heap_probe.c",
@@ -26,13 +22,14 @@ void *realloc(void *block, size_t size);
 void free(void *block);
 void *memset(void *s, int c, size_t n);
 
+/* the trailing `...`: the values come from the C compiler, not from this text */
 typedef enum pool_error {
     POOL_OK, POOL_ENOMEM, POOL_EINVAL, POOL_EOVERFLOW, POOL_EALIGN, POOL_EDOUBLEFREE,
-    POOL_EFOREIGN, POOL_ESTALE, POOL_ELOCKED, POOL_ENOTLOCKED
+    POOL_EFOREIGN, POOL_ESTALE, POOL_ELOCKED, POOL_ENOTLOCKED, ...
 } pool_error;
 typedef enum pool_region_kind {
     POOL_REGION_HEADER, POOL_REGION_PAYLOAD, POOL_REGION_PADDING, POOL_REGION_FREE,
-    POOL_REGION_TABLE, POOL_REGION_UNTOUCHED, POOL_REGION_OTHER
+    POOL_REGION_TABLE, POOL_REGION_UNTOUCHED, POOL_REGION_OTHER, ...
 } pool_region_kind;
 typedef void (*pool_walker)(size_t offset, size_t size, int kind, long owner, void *user);
 const char *pool_error_name(int code);
@@ -165,7 +162,7 @@ size_t naive_fixed_leaked(void);
 void naive_fixed_forget_leaks(void);
 #define NAIVE_EMB_SLOTS ...
 typedef struct naive_embedded {
-    unsigned char *memory; size_t size; size_t offset[16]; size_t length[16]; int last;
+    unsigned char *memory; size_t size; size_t offset[...]; size_t length[...]; int last; ...;
 } naive_embedded;
 void naive_embedded_init(naive_embedded *p, void *memory, size_t size);
 int naive_embedded_alloc(naive_embedded *p, size_t size);
@@ -191,7 +188,7 @@ ffibuilder.set_source(
     """,
     # relative to setup.py, as setuptools wants for sdists and editable installs
     sources=[f"csrc/{name}" for name in SOURCES],
-    include_dirs=[str(CSRC)],
+    include_dirs=["csrc"],
     extra_compile_args=C_FLAGS,
 )
 

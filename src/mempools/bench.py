@@ -15,6 +15,7 @@ from dataclasses import asdict, dataclass
 from mempools._native import ffi, lib
 from mempools.bump import BumpPool
 from mempools.embedded import EmbeddedPool
+from mempools.errors import OutOfMemory
 from mempools.fixed import FixedPool
 from mempools.malloc import Malloc
 from mempools.pool import Pool
@@ -174,7 +175,7 @@ def _c_replay(pool: str, trace: Trace, s: Shape, repeats: int) -> object:
     err = lib.bench_replay(_C_POOL[pool], kinds, ids, sizes, s.ops, max(op.id for op in trace.ops) + 1,
                            s.max_live, _param(pool, s), repeats, out)
     if err:
-        raise MemoryError(f"bench_replay({pool}) could not set up: error {err}")
+        raise OutOfMemory(f"bench_replay({pool}) could not set up: error {err}")
     return out
 
 
@@ -203,7 +204,7 @@ def _space(pool: Pool, trace: Trace) -> tuple[float, float, float | None]:
 
     result = replay(trace, pool, on_step=sample, check=False, verify_all=False)
     if result.errors:
-        raise MemoryError(f"{type(pool).__name__}: {result.errors[0].message}")
+        raise OutOfMemory(f"{type(pool).__name__}: {result.errors[0].message}")
     return result.utilisation, float(best.get("internal") or 0.0), best.get("external")
 
 

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from typing import NamedTuple
 
 from mempools.block import Block
-from mempools.errors import CorruptPool, OutOfMemory, PoolError, PoolMisuse
+from mempools.errors import CorruptPool, OutOfMemory, PoolError, PoolMisuse, UseAfterClose
 from mempools.pool import Pool
 
 
@@ -229,7 +229,7 @@ class _Replayer:
 
     def placed(self, step: int, op: Op, block: Block) -> None:
         """Check a new or moved block: alignment, no overlap with any live block."""
-        if getattr(self.pool, "measuring", False):
+        if self.pool.measuring:
             return
         addr = block.address
         if addr % self.pool.alignment:
@@ -246,14 +246,14 @@ class _Replayer:
 
     def fill(self, ident: int) -> None:
         block = self.live[ident]
-        if not getattr(self.pool, "measuring", False):
+        if not self.pool.measuring:
             block.write(token(ident, block.size))
 
     def step(self, step: int, op: Op) -> None:
         pool = self.pool
         try:
             if op.kind == "a":
-                block = pool._trace_alloc(op.size)
+                block = pool.replay_alloc(op.size)
                 block.label = f"id {op.id}"
                 self.placed(step, op, block)
                 self.live[op.id] = block
@@ -263,7 +263,7 @@ class _Replayer:
                 keep = min(old.size, op.size)
                 self.verify(step, op, op.id)
                 if op.id in self.live:
-                    block = pool._trace_realloc(old, op.size)
+                    block = pool.replay_realloc(old, op.size)
                     block.label = f"id {op.id}"
                     self.live[op.id] = block
                     self.placed(step, op, block)
@@ -273,7 +273,7 @@ class _Replayer:
             elif op.kind == "f" and op.id in self.live:
                 self.verify(step, op, op.id)
                 if op.id in self.live:
-                    pool._trace_free(self.live.pop(op.id))
+                    pool.replay_free(self.live.pop(op.id))
         except OutOfMemory as e:
             self.error(step, op, "out of memory", str(e))
         except PoolError as e:
@@ -289,7 +289,7 @@ class _Replayer:
                 self.error(step, op, "corrupt pool", str(e))
         live_bytes = sum(b.size for b in self.live.values())
         self.result.peak_live_bytes = max(self.result.peak_live_bytes, live_bytes)
-        self.result.peak_footprint = max(self.result.peak_footprint, pool._footprint())
+        self.result.peak_footprint = max(self.result.peak_footprint, pool.footprint())
         self.result.ops += 1
 
 
@@ -302,7 +302,8 @@ def replay(trace: Trace, pool: Pool, on_step: Callable[[int, Op, Pool], None] | 
     touches): both on by default, both off for measuring."""
     if not isinstance(trace, Trace):
         raise TraceError(f"replay needs a Trace, got {type(trace).__name__}")
-    pool._require_open()
+    if pool.closed:
+        raise UseAfterClose(f"replay: the {type(pool).__name__} is closed (replay onto an open pool)")
     replayer = _Replayer(pool, check, verify_all)
     for step, op in enumerate(trace.ops):
         replayer.step(step, op)

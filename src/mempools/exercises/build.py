@@ -10,11 +10,12 @@ import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
-from mempools.cprogram import CSRC, compiler
-from mempools.errors import PoolError
+from mempools.cprogram import compiler
+from mempools.errors import CompileError
 from mempools.exercises.catalog import Exercise
+from mempools.resources import csrc_dir
 
-SUPPORT = CSRC / "exercises"
+SUPPORT = csrc_dir() / "exercises"
 SUPPORT_CDEF = """
 typedef struct ex_bump { unsigned char *base; size_t capacity; size_t offset; } ex_bump;
 typedef struct ex_free_block { struct ex_free_block *next; } ex_free_block;
@@ -44,10 +45,6 @@ UNIT = ('#include <stdint.h>\n#include <stdlib.h>\n#include <string.h>\n'
         '#include "student.c"\n')
 FLAGS = ["-std=c11", "-O0", "-g"]
 SANITIZE = ["-fsanitize=address,undefined", "-fno-omit-frame-pointer"]
-
-
-class CompileError(PoolError, ValueError):
-    """The student's C did not compile; the message is the compiler's, with student.c:LINE."""
 
 
 @dataclass(frozen=True)

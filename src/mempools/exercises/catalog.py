@@ -7,9 +7,9 @@ import random
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from mempools.constants import SIZE_MAX
 from mempools.exercises.tester import Tester
 
-SIZE_MAX = 2**64 - 1
 Regions = list[tuple[int, int, str, "str | None"]]
 
 
@@ -105,7 +105,7 @@ def _array_overflow(t: Tester) -> None:
         if p != t.ffi.NULL:
             t.lib.free(p)
             t.fail("overflow", f"ex_array_alloc({n}, {size}) returned a block, but {n} * {size} "
-                   f"does not fit in size_t: it wrapped to {(n * size) % 2**64} bytes")
+                   f"does not fit in size_t: it wrapped to {(n * size) % (SIZE_MAX + 1)} bytes")
 
 
 @check(ARRAY, "does not refuse products that fit")
