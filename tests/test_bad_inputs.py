@@ -311,3 +311,125 @@ def test_bad_input_is_refused_and_changes_nothing(scene, call, exc, fragment):
 
 def test_the_table_is_large():
     assert len(C) >= 80
+
+
+# -- the reproductions of issue 17, each a regression test -----------------------------------
+def run_isolated(code):
+    """Run `code` in a child process: a crash there fails the test instead of killing pytest."""
+    import subprocess
+    import sys
+
+    done = subprocess.run([sys.executable, "-c", "import mempools as mp\n" + code],
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, f"exit {done.returncode}\n{done.stdout}\n{done.stderr[-2000:]}"
+    return done.stdout
+
+
+@pytest.mark.parametrize("growable", [False, True])
+def test_mark_released_past_is_refused(growable):
+    p = mp.BumpPool(128, growable=growable)
+    p.alloc(9)
+    m0 = p.mark()
+    p.alloc(16)
+    m1 = p.mark()
+    p.release(m0)
+    p.alloc(40)
+    with pytest.raises(mp.StaleHandle, match="no longer valid"):
+        p.release(m1)
+    p.check()
+    p.release(m0)  # the earlier mark is still good, as often as wanted
+    p.release(m0)
+    p.check()
+
+
+def test_hand_built_mark_is_refused():
+    p = mp.BumpPool(128)
+    real = p.mark()
+    p.alloc(64)
+    fake = mp.Mark(p, real._index, 0, real._c_mark, 0)
+    with pytest.raises(mp.ForeignBlock, match="not a mark of this pool"):
+        p.release(fake)
+    assert p.stats["used"] == 64
+
+
+def test_unsafe_write_past_a_growable_chunk_is_refused_and_the_interpreter_lives():
+    out = run_isolated(
+        "p = mp.BumpPool(64, growable=True); a = p.alloc(60); p.alloc(20000)\n"
+        "try:\n    a.unsafe_write(b'X' * 20000)\nexcept mp.BadSize as e:\n    print('refused', e)\n"
+        "p.check(); p.close(); print('alive')")
+    assert "refused" in out and "alive" in out
+
+
+def test_unsafe_write_over_a_free_list_link_is_caught_before_it_is_followed():
+    out = run_isolated(
+        "f = mp.FixedPool(16, 4); a = f.alloc(); b = f.alloc(); f.free(b)\n"
+        "a.unsafe_write(b'A' * 24)\n"
+        "try:\n    f.alloc(); f.alloc()\nexcept mp.CorruptPool as e:\n    print('caught', e)\n"
+        "try:\n    f.check()\nexcept mp.CorruptPool as e:\n    print('check', e)\n"
+        "f.close(); print('alive')")
+    assert "caught" in out and "overwritten" in out and "alive" in out
+
+
+def test_block_size_cannot_be_forged():
+    h = mp.Malloc()
+    b = h.malloc(24)
+    with pytest.raises(AttributeError):
+        b.size = 2**34
+    assert b.size == 24
+    with pytest.raises(mp.BadSize, match="past the end"):
+        b.read(2**20, at=2**33)
+
+
+def test_hand_built_block_is_foreign_not_a_key_error():
+    h = mp.Malloc()
+    with pytest.raises(mp.ForeignBlock, match="not handed out by this pool"):
+        h.free(mp.Block(h, 999, 8))
+
+
+def test_free_address_that_wraps_around_is_foreign():
+    f = mp.FixedPool(16, 4)
+    a = f.alloc()
+    with pytest.raises(mp.ForeignBlock, match="outside this pool's blocks"):
+        f.free_address(a.address + 2**64)
+    c = f.alloc()
+    assert c.address != a.address and a.live
+    f.check()
+
+
+def test_reading_a_freed_block_is_a_use_after_free_not_a_double_free():
+    h = mp.Malloc()
+    b = h.malloc(8)
+    h.free(b)
+    with pytest.raises(mp.StaleHandle, match="use after free"):
+        b.read()
+
+
+@pytest.mark.parametrize("capacity, fragment", [(2**64 - 1, "no 18446744073709551615-byte array"),
+                                                (2**48, "ask for a smaller capacity")])
+def test_embedded_pool_too_large_is_out_of_memory_with_a_message(capacity, fragment):
+    with pytest.raises(mp.OutOfMemory, match=fragment):
+        mp.EmbeddedPool(capacity)
+
+
+def test_next_pointer_of_a_string_is_bad_size_not_type_error():
+    with pytest.raises(mp.BadSize, match="index must be an integer"):
+        mp.FixedPool(16, 4).next_pointer("a")
+
+
+def test_free_address_far_outside_names_the_address_not_an_offset():
+    with pytest.raises(mp.ForeignBlock, match=f"{2**70:#x}"):
+        mp.FixedPool(16, 4).free_address(2**70)
+
+
+def test_embedded_out_of_slots_says_so():
+    e = mp.EmbeddedPool(1024, 4)
+    for _ in range(4):
+        e.alloc(8)
+    with pytest.raises(mp.OutOfMemory, match=r"EmbeddedPool.alloc\(8\): all 4 slots are in use "
+                                             r"\(free a block or create the pool with more slots\)"):
+        e.alloc(8)
+
+
+def test_count_errors_use_the_right_unit():
+    with pytest.raises(mp.BadSize, match="count must be at least 1 block"):
+        mp.FixedPool(16, 0)

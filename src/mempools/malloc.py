@@ -16,6 +16,8 @@ from mempools.validate import as_size, checked_product
 GLIBC = bool(lib.heap_is_glibc())
 #: bytes glibc keeps in front of each block (its size word); 0 where unknown
 HEADER = ffi.sizeof("size_t") if GLIBC else 0
+#: memory() copies the span from the lowest to the highest live block; beyond this, refuse
+MEMORY_COPY_LIMIT = 1 << 26
 #: sizeof(int) in this C
 INT_BYTES = ffi.sizeof("int")
 
@@ -198,6 +200,11 @@ class Malloc(Pool):
         """Our blocks' bytes (headers included on glibc) at their offsets; zeros elsewhere,
         because bytes between blocks are not ours to read (they may not even be mapped)."""
         self._require_open("memory")
+        if self.memory_size > MEMORY_COPY_LIMIT:
+            raise OutOfMemory(f"Malloc.memory(): the live blocks lie {self.memory_size} bytes apart "
+                              "(libc put a large block somewhere else, e.g. in its own mapping); "
+                              f"copying more than {MEMORY_COPY_LIMIT} bytes is refused (read the "
+                              "blocks one by one, or free the large one)")
         out = bytearray(self.memory_size)
         for off, usable, b in self._spans():
             start = off - HEADER
