@@ -241,6 +241,10 @@ add("fixed", mp.BadSize, "count must be at least 1 block", lambda s: mp.FixedPoo
 add("fixed", mp.BadSize, "count must not be negative", lambda s: mp.FixedPool(16, -1))
 add("fixed", mp.BadSize, "overflows size_t", lambda s: mp.FixedPool(16, 2**62))
 add("fixed", mp.BadAlignment, "power of two", lambda s: mp.FixedPool(16, 4, align=3))
+add("fixed", mp.BadSize, "overflows size_t", lambda s: mp.FixedPool(2**40, 2**40))
+add("fixed", mp.OutOfMemory, "FixedPool(8, ", lambda s: mp.FixedPool(8, 2**58))
+add("fixed", mp.ForeignBlock, "expected a Block", lambda s: s.pool.free(None),
+    lambda s: s.pool.index(3))
 add("full", mp.OutOfMemory, "all 2 blocks are in use", lambda s: s.pool.alloc())
 add("fixed", mp.DoubleFree, "already freed", lambda s: s.pool.free(s.freed))
 add("fixed", mp.ForeignBlock, "belongs to another pool", lambda s: s.pool.free(s.foreign))
