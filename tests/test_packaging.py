@@ -113,3 +113,8 @@ def test_no_literal_copy_of_a_c_constant_in_python():
     for path in sorted((ROOT / "src" / "mempools").rglob("*.py")):
         for number, line in enumerate(path.read_text().splitlines(), 1):
             assert not pattern.search(line), f"{path.name}:{number}: {line.strip()}"
+
+
+def test_a_check_child_process_loads_no_widgets_or_plots():
+    loaded = loaded_after("import mempools.exercises.runner")
+    assert not [m for m in HEAVY if m in loaded]

@@ -7,7 +7,6 @@ from dataclasses import dataclass, field
 from html import escape
 
 from mempools.block import Region
-from mempools.viz.svg import render_svg
 
 
 @dataclass
@@ -71,6 +70,9 @@ class Report:
         return self.text()
 
     def _repr_html_(self) -> str:
+        # drawing loads mempools.viz (and ipywidgets): only here, never in a check's child
+        from mempools.viz.svg import render_svg
+
         parts = [f"<pre class='mp-exercise-report'>{escape(self.text())}</pre>"]
         for r in self.results:
             if not r.passed and r.regions:
