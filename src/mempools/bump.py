@@ -72,8 +72,8 @@ class BumpPool(CPool):
         a = self.alignment if align is None else as_alignment(align, call="BumpPool.alloc")
         out = ffi.new("void **")
         raise_on(lib.bump_pool_alloc_aligned(self._p, n, a, out),
-                 f"BumpPool.alloc({n}, align={a}) with {self.available} bytes available"
-                 + ("" if self.growable else " (create the pool larger, or growable=True)"))
+                 f"BumpPool.alloc({n}, align={a}) with {self.available} bytes available",
+                 "" if self.growable else "create the pool larger, or growable=True")
         block = self._new_block(n)
         self._offsets[block.id] = int(lib.bump_pool_last_offset(self._p))
         self._entries.append(block)

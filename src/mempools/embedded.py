@@ -70,12 +70,17 @@ class EmbeddedPool(CPool):
         s = self.stats
         return f"<EmbeddedPool {s['used']}/{s['capacity']} bytes used, {s['live']} handles>"
 
-    def _no_room(self, call: str) -> str:
+    def _raise_on(self, code: int, call: str) -> None:
+        """raise_on for alloc and realloc: out of memory says whether slots or bytes ran out."""
+        if code != ErrorCode.ENOMEM:
+            raise_on(code, call)
+            return
         s = self.stats
         if s["live"] == s["slots"]:
-            return (f"{call}: all {s['slots']} slots are in use (free a block or create the "
-                    "pool with more slots)")
-        return f"{call} with {s['free_bytes']} bytes free (largest gap {s['largest_gap']})"
+            raise OutOfMemory(f"{call}: all {s['slots']} slots are in use (free a block or "
+                              "create the pool with more slots)")
+        raise_on(code, f"{call} with {s['free_bytes']} bytes free (largest gap "
+                       f"{s['largest_gap']})", "free blocks, or create a larger pool")
 
     # -- operations -------------------------------------------------------------------------
     def alloc(self, size: int) -> Block:
@@ -84,8 +89,7 @@ class EmbeddedPool(CPool):
         n = as_size(size, call="EmbeddedPool.alloc")
         h = ffi.new("emb_handle *")
         code = lib.embedded_pool_alloc(self._p, n, h)
-        call = f"EmbeddedPool.alloc({n})"
-        raise_on(code, self._no_room(call) if code == ErrorCode.ENOMEM else call)
+        self._raise_on(code, f"EmbeddedPool.alloc({n})")
         block = self._new_block(n)
         self._handle[block.id] = h  # keep the owning pointer; calls pass h[0] by value
         return block
@@ -96,8 +100,7 @@ class EmbeddedPool(CPool):
         b = self._require_live(block, "realloc")
         n = as_size(size, "new size", call="EmbeddedPool.realloc")
         code = lib.embedded_pool_realloc(self._p, self._handle[b.id][0], n)
-        call = f"EmbeddedPool.realloc(block {b.label}, {n})"
-        raise_on(code, self._no_room(call) if code == ErrorCode.ENOMEM else call)
+        self._raise_on(code, f"EmbeddedPool.realloc(block {b.label}, {n})")
         self._resize(b, n)
         return b
 
@@ -105,7 +108,7 @@ class EmbeddedPool(CPool):
         """Free the block; its handle goes stale (DoubleFree if freed again)."""
         b = self._require_live(block, "free")
         raise_on(lib.embedded_pool_free(self._p, self._handle[b.id][0]),
-                 f"EmbeddedPool.free(block {b.label}) (unlock it first if it is locked)")
+                 f"EmbeddedPool.free(block {b.label})", "unlock it first")
         del self._handle[b.id]
         self._forget(b, "freed")
 
@@ -128,7 +131,7 @@ class EmbeddedPool(CPool):
         """Undo one lock; LockError when the block is not locked."""
         b = self._require_live(block, "unlock")
         raise_on(lib.embedded_pool_unlock(self._p, self._handle[b.id][0]),
-                 f"EmbeddedPool.unlock(block {b.label}) (only a locked block can be unlocked)")
+                 f"EmbeddedPool.unlock(block {b.label})", "only a locked block can be unlocked")
 
     def peek(self, offset: int, n: int) -> bytes:
         """The pool's raw bytes at [offset, offset+n): what a raw pointer kept across a move

@@ -37,16 +37,17 @@ _EXCEPTION: dict[int, type[PoolError]] = {
 }
 
 
-def error_for(code: int, message: str) -> PoolError:
-    """The exception for a nonzero C error code, with a message naming what was wrong."""
+def error_for(code: int, message: str, fix: str = "") -> PoolError:
+    """The exception for a nonzero C error code: `message` (the call), the C error's name (the
+    rule broken), then `fix` in parentheses when there is one."""
     name = ffi.string(lib.pool_error_name(code)).decode()
-    return _EXCEPTION.get(code, PoolError)(f"{message}: {name}")
+    return _EXCEPTION.get(code, PoolError)(f"{message}: {name}" + (f" ({fix})" if fix else ""))
 
 
-def raise_on(code: int, message: str) -> None:
+def raise_on(code: int, message: str, fix: str = "") -> None:
     """Raise the mapped exception when a C call returned a nonzero error code."""
     if code:
-        raise error_for(code, message)
+        raise error_for(code, message, fix)
 
 
 def c_string(ptr: Any) -> str | None:
