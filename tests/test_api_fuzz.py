@@ -79,6 +79,11 @@ class Fuzzer:
         things = self.blocks + self.marks
         if kind == "block" and self.blocks and r.random() < 0.6:
             return r.choice(self.blocks)
+        if kind in ("block", "mark") and self.pools and r.random() < 0.1:  # forged by hand
+            pool = r.choice(self.pools)
+            if kind == "mark" or isinstance(pool, mp.BumpPool) and r.random() < 0.5:
+                return mp.Mark(pool, r.randint(0, 3), r.randint(0, 3), None, 0)
+            return mp.Block(pool, r.randint(0, 5), r.choice([1, 8, 2**40]))
         if kind == "mark" and self.marks and r.random() < 0.6:
             return r.choice(self.marks)
         if kind == "data":

@@ -33,7 +33,7 @@ from mempools.pool import Pool
 from mempools.trace import Op, ReplayError, ReplayResult, Trace, TraceError, replay
 
 #: submodules imported on first attribute access (module __getattr__, PEP 562)
-_LAZY = ("bench", "cprogram", "exercises", "naive", "resources", "viz", "workloads")
+_LAZY = ("bench", "c", "cprogram", "exercises", "naive", "resources", "viz", "workloads")
 
 
 def __getattr__(name: str) -> ModuleType:
