@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 PIP := $(VENV)/bin/pip
 CC ?= gcc
-CFLAGS := -std=c11 -Wall -Wextra -Werror -pedantic -g -Icsrc -Icsrc/exercises -Itests/c
+CFLAGS := -std=c11 -Wall -Wextra -Werror -pedantic -Wcast-qual -g -Icsrc -Icsrc/exercises -Itests/c
 SANITIZE := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 C_SOURCES := $(wildcard csrc/*.c) csrc/exercises/exercise_support.c
 PORT ?= 8888

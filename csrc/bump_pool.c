@@ -135,7 +135,6 @@ static int chunk_next_capacity(const bump_pool *p, size_t size, size_t align, si
 {
     size_t last = p->chunks[p->nchunks - 1].capacity, grown, need;
     grown = last > BUMP_MAX_CHUNK / 2 ? BUMP_MAX_CHUNK : last * 2;
-    if (grown > BUMP_MAX_CHUNK) grown = BUMP_MAX_CHUNK;
     if (size_add(size, align > BUMP_CHUNK_ALIGN ? align : 0, &need) != POOL_OK)
         return POOL_EOVERFLOW;
     *out = need > grown ? need : grown;
@@ -174,16 +173,11 @@ void bump_pool_destroy(bump_pool *p)
     free(p);
 }
 
-/* Keep the rare path out of line, so the fast path needs no saved registers. */
-#if defined(__GNUC__)
-#define BUMP_COLD __attribute__((noinline, cold))
-#else
-#define BUMP_COLD
-#endif
-
-/* Everything but the common case: a new chunk, a journal entry, or a refusal. */
-BUMP_COLD static int alloc_slow(bump_pool *p, size_t size, size_t align, void **out)
+/* Everything but the common case: a refusal, a new chunk, a journal entry, measure mode. */
+POOL_COLD static int alloc_slow(bump_pool *p, size_t size, size_t align, void **out)
 {
+    *out = NULL;
+    if (size == 0) return POOL_EINVAL;
     size_t pad;
     int err = chunk_fit(pool_current(p), size, align, &pad);
     if (err == POOL_ENOMEM && (p->flags & BUMP_GROWABLE)) {
@@ -209,30 +203,37 @@ BUMP_COLD static int alloc_slow(bump_pool *p, size_t size, size_t align, void **
     return POOL_OK;
 }
 
-int bump_pool_alloc_aligned(bump_pool *p, size_t size, size_t align, void **out)
+/* The fast path: a real piece that fits in the current chunk, with nothing to record. */
+static inline int alloc_fast(bump_pool *p, size_t size, size_t align, void **out)
 {
-    if (!p || !out) return POOL_EINVAL;
-    *out = NULL;
-    if (size == 0) return POOL_EINVAL;
-    if (!size_is_pow2(align)) return POOL_EALIGN;
-    /* the fast path: the piece fits in the current chunk and there is nothing to record */
     chunk *c = pool_current(p);
     uintptr_t top = c->base + c->used;
     uintptr_t aligned = (top + (align - 1)) & ~(uintptr_t)(align - 1);
     size_t room = c->capacity - c->used, pad = (size_t)(aligned - top);
-    if (aligned < top || pad > room || size > room - pad || pool_journaling(p))
+    if (POOL_UNLIKELY(size == 0 || (p->flags & (BUMP_JOURNAL | BUMP_MEASURE)) || aligned < top ||
+                      size > room || pad > room - size))
         return alloc_slow(p, size, align, out);
     c->used += pad + size;
     p->padding += pad;
     p->allocations++;
-    if (!(p->flags & BUMP_MEASURE)) *out = (void *)aligned;
+    *out = (void *)aligned;
     return POOL_OK;
+}
+
+int bump_pool_alloc_aligned(bump_pool *p, size_t size, size_t align, void **out)
+{
+    if (!p || !out) return POOL_EINVAL;
+    if (size != 0 && !size_is_pow2(align)) {
+        *out = NULL;
+        return POOL_EALIGN;
+    }
+    return alloc_fast(p, size, align, out);
 }
 
 int bump_pool_alloc(bump_pool *p, size_t size, void **out)
 {
-    if (!p) return POOL_EINVAL;
-    return bump_pool_alloc_aligned(p, size, p->align, out);
+    if (POOL_UNLIKELY(!p || !out)) return POOL_EINVAL;
+    return alloc_fast(p, size, p->align, out);
 }
 
 size_t bump_pool_last_offset(const bump_pool *p)

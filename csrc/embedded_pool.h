@@ -14,6 +14,13 @@
 #endif
 /* Every block starts on this boundary and its size is rounded up to it. */
 #define EMBEDDED_POOL_ALIGN 8
+/* Table links are 16 bits wide (that keeps a slot small): at most this many slots. */
+#define EMBEDDED_POOL_MAX_SLOTS 65534u
+/* Offsets are 32 bits wide: a pool uses at most this many bytes of its array. */
+#define EMBEDDED_POOL_MAX_BYTES 0xFFFFFFF8u
+/* Generations are 24 bits and lock counts 8 bits (they share one word of a slot). */
+#define EMBEDDED_POOL_MAX_GENERATION 0xFFFFFFu
+#define EMBEDDED_POOL_MAX_LOCKS 255u
 
 typedef struct embedded_pool embedded_pool;
 
@@ -34,6 +41,8 @@ typedef struct emb_hooks {
 
 /* Flags. */
 #define EMB_ZERO_ON_FREE 1u /* clear a block's bytes when it is freed */
+#define EMB_FIRST_FIT 2u    /* place blocks by first fit (an O(live) walk in address order)
+                             * instead of the default good fit (size-class index, O(1)) */
 
 typedef struct emb_stats {
     size_t capacity;     /* bytes for blocks (the table excluded) */
@@ -45,15 +54,15 @@ typedef struct emb_stats {
     size_t slots;        /* table slots */
     size_t compactions;  /* compaction passes run */
     size_t bytes_moved;  /* bytes copied by compaction and realloc, since create */
-    size_t last_steps;   /* table slots scanned by the last operation */
+    size_t last_steps;   /* table entries and index words visited by the last operation */
 } emb_stats;
 
 /* Create over the static array (one per program) or over a caller's array. */
 int embedded_pool_create_static(embedded_pool **out, size_t slots, unsigned flags);
 int embedded_pool_create_in(embedded_pool **out, void *buffer, size_t size, size_t slots,
                             unsigned flags);
-/* Bytes the header and a table of `slots` take at the start of the pool (0 on overflow): a
- * buffer needs this plus the bytes for blocks. */
+/* Bytes the header and a table of `slots` take at the start of the pool (0 on overflow or
+ * too many slots): a buffer needs this plus the bytes for blocks. */
 size_t embedded_pool_table_bytes(size_t slots);
 void embedded_pool_set_hooks(embedded_pool *p, const emb_hooks *hooks);
 
@@ -69,11 +78,11 @@ int embedded_pool_unlock(embedded_pool *p, emb_handle h);
 
 /* Where a block is now: valid until the next operation that may move blocks. */
 int embedded_pool_offset(const embedded_pool *p, emb_handle h, size_t *offset, size_t *size);
-unsigned char *embedded_pool_base(const embedded_pool *p);
+unsigned char *embedded_pool_base(embedded_pool *p);
 
 /* Inspection. Offsets count from the start of the pool's memory (the table is at 0). */
 void embedded_pool_stats(const embedded_pool *p, emb_stats *s);
-size_t embedded_pool_last_steps(const embedded_pool *p); /* slots scanned by the last call */
+size_t embedded_pool_last_steps(const embedded_pool *p); /* work done by the last call */
 void embedded_pool_walk(const embedded_pool *p, pool_walker fn, void *user);
 const char *embedded_pool_check(const embedded_pool *p); /* NULL when sound */
 

@@ -19,6 +19,7 @@ struct fixed_pool {
     size_t stride;             /* distance between blocks: >= block_size, >= a pointer, aligned */
     size_t count;              /* number of blocks */
     int stride_shift;          /* log2(stride) when stride is a power of two, else -1 */
+    size_t touched;            /* high_water * stride: free's range check without a multiply */
     free_block *free_head;     /* most recently freed block (LIFO), NULL when the list is empty */
     size_t high_water;         /* blocks ever handed out */
     size_t used;               /* blocks currently handed out */
@@ -43,17 +44,23 @@ static void default_release(void *block, void *ctx)
     free(block);
 }
 
-/* Stride and total block bytes for a request, or an error code. */
-static int layout_blocks(size_t block_size, size_t count, size_t align, size_t *stride,
-                         size_t *bytes)
+/* Where the blocks go: `align` is raised to a pointer's alignment (a free block holds one). */
+typedef struct block_layout {
+    size_t align;  /* alignment of block 0 and of the stride */
+    size_t stride; /* distance between block starts */
+    size_t bytes;  /* stride * count */
+} block_layout;
+
+/* The layout for a request, or an error code. */
+static int layout_blocks(size_t block_size, size_t count, size_t align, block_layout *out)
 {
     if (block_size == 0 || count == 0) return POOL_EINVAL;
     if (!size_is_pow2(align)) return POOL_EALIGN;
-    if (align < _Alignof(free_block)) align = _Alignof(free_block);
+    out->align = align < _Alignof(free_block) ? _Alignof(free_block) : align;
     size_t size = block_size < sizeof(free_block) ? sizeof(free_block) : block_size;
-    int err = size_align_up(size, align, stride);
+    int err = size_align_up(size, out->align, &out->stride);
     if (err != POOL_OK) return err;
-    return size_mul(*stride, count, bytes);
+    return size_mul(out->stride, count, &out->bytes);
 }
 
 static size_t bitmap_bytes(size_t count)
@@ -77,17 +84,20 @@ static unsigned char *block_at(const fixed_pool *p, size_t i)
     return p->blocks + i * p->stride;
 }
 
-/* Index of a pointer that is exactly a block start below the high-water mark, or -1. */
+/* Index of the block at byte `off` from block 0, or -1 when `off` is not a block start below
+ * the high-water mark. A pointer below block 0 wraps to a huge offset and fails the range test;
+ * a shift instead of a division keeps free cheap when the stride is a power of two. */
+static inline long block_index_at(const fixed_pool *p, uintptr_t off)
+{
+    if (POOL_UNLIKELY(off >= p->touched)) return -1;
+    if (POOL_LIKELY(p->stride_shift >= 0))
+        return POOL_UNLIKELY(off & (p->stride - 1)) ? -1 : (long)(off >> p->stride_shift);
+    return off % p->stride ? -1 : (long)(off / p->stride);
+}
+
 static inline long block_index(const fixed_pool *p, const void *ptr)
 {
-    uintptr_t a = (uintptr_t)ptr, base = (uintptr_t)p->blocks;
-    if (a < base || a - base >= (uintptr_t)p->high_water * p->stride) return -1;
-    if (p->stride_shift >= 0) { /* a shift instead of a division keeps free O(1) and cheap */
-        if ((a - base) & (p->stride - 1)) return -1;
-        return (long)((a - base) >> p->stride_shift);
-    }
-    if ((a - base) % p->stride) return -1;
-    return (long)((a - base) / p->stride);
+    return block_index_at(p, (uintptr_t)ptr - (uintptr_t)p->blocks);
 }
 
 static void pool_init_fields(fixed_pool *p, size_t block_size, size_t stride, size_t count)
@@ -100,6 +110,7 @@ static void pool_init_fields(fixed_pool *p, size_t block_size, size_t stride, si
     p->count = count;
     p->free_head = NULL;
     p->high_water = 0;
+    p->touched = 0;
     p->used = 0;
     p->failed = 0;
     memset(p->allocated, 0, bitmap_bytes(count));
@@ -110,13 +121,12 @@ int fixed_pool_create_with(fixed_pool **out, size_t block_size, size_t count, si
 {
     if (!out) return POOL_EINVAL;
     *out = NULL;
-    size_t stride, bytes, header;
-    int err = layout_blocks(block_size, count, align, &stride, &bytes);
+    block_layout l;
+    size_t header, padded;
+    int err = layout_blocks(block_size, count, align, &l);
     if (err != POOL_OK) return err;
     if (size_add(sizeof(fixed_pool), bitmap_bytes(count), &header) != POOL_OK) return POOL_EOVERFLOW;
-    if (align < _Alignof(free_block)) align = _Alignof(free_block);
-    size_t padded;
-    if (size_add(bytes, align - 1, &padded) != POOL_OK) return POOL_EOVERFLOW;
+    if (size_add(l.bytes, l.align - 1, &padded) != POOL_OK) return POOL_EOVERFLOW;
     pool_allocator use = a ? *a : (pool_allocator){default_alloc, default_release, NULL};
     fixed_pool *p = use.alloc(header, use.ctx);
     if (!p) return POOL_ENOMEM;
@@ -127,10 +137,10 @@ int fixed_pool_create_with(fixed_pool **out, size_t block_size, size_t count, si
     }
     p->allocated = (unsigned char *)(p + 1);
     p->own_blocks = memory;
-    p->blocks = (unsigned char *)(((uintptr_t)memory + (align - 1)) & ~(uintptr_t)(align - 1));
+    p->blocks = (unsigned char *)(((uintptr_t)memory + (l.align - 1)) & ~(uintptr_t)(l.align - 1));
     p->allocator = use;
     p->owns_header = 1;
-    pool_init_fields(p, block_size, stride, count);
+    pool_init_fields(p, block_size, l.stride, count);
     *out = p;
     return POOL_OK;
 }
@@ -141,22 +151,22 @@ int fixed_pool_create(fixed_pool **out, size_t block_size, size_t count, size_t 
 }
 
 /* Buffer layout for create_in: [fixed_pool][bitmap][pad to align][blocks]. */
-static int layout_buffer(size_t block_size, size_t count, size_t align, size_t *stride,
+static int layout_buffer(size_t block_size, size_t count, size_t align, block_layout *l,
                          size_t *blocks_at, size_t *total)
 {
-    size_t bytes, header;
-    int err = layout_blocks(block_size, count, align, stride, &bytes);
+    size_t header;
+    int err = layout_blocks(block_size, count, align, l);
     if (err != POOL_OK) return err;
-    if (align < _Alignof(free_block)) align = _Alignof(free_block);
     if (size_add(sizeof(fixed_pool), bitmap_bytes(count), &header) != POOL_OK) return POOL_EOVERFLOW;
-    if ((err = size_align_up(header, align, blocks_at)) != POOL_OK) return err;
-    return size_add(*blocks_at, bytes, total);
+    if ((err = size_align_up(header, l->align, blocks_at)) != POOL_OK) return err;
+    return size_add(*blocks_at, l->bytes, total);
 }
 
 size_t fixed_pool_buffer_size(size_t block_size, size_t count, size_t align)
 {
-    size_t stride, at, total;
-    return layout_buffer(block_size, count, align, &stride, &at, &total) == POOL_OK ? total : 0;
+    block_layout l;
+    size_t at, total;
+    return layout_buffer(block_size, count, align, &l, &at, &total) == POOL_OK ? total : 0;
 }
 
 int fixed_pool_create_in(fixed_pool **out, void *buffer, size_t buffer_size, size_t block_size,
@@ -165,11 +175,11 @@ int fixed_pool_create_in(fixed_pool **out, void *buffer, size_t buffer_size, siz
     if (!out) return POOL_EINVAL;
     *out = NULL;
     if (!buffer) return POOL_EINVAL;
-    size_t stride, at, total;
-    int err = layout_buffer(block_size, count, align, &stride, &at, &total);
+    block_layout l;
+    size_t at, total;
+    int err = layout_buffer(block_size, count, align, &l, &at, &total);
     if (err != POOL_OK) return err;
-    if (align < _Alignof(free_block)) align = _Alignof(free_block);
-    size_t header_align = _Alignof(fixed_pool) > align ? _Alignof(fixed_pool) : align;
+    size_t header_align = _Alignof(fixed_pool) > l.align ? _Alignof(fixed_pool) : l.align;
     if ((uintptr_t)buffer % header_align) return POOL_EALIGN;
     if (buffer_size < total) return POOL_ENOMEM;
     fixed_pool *p = buffer;
@@ -178,7 +188,7 @@ int fixed_pool_create_in(fixed_pool **out, void *buffer, size_t buffer_size, siz
     p->own_blocks = NULL;
     p->allocator = (pool_allocator){default_alloc, default_release, NULL};
     p->owns_header = 0;
-    pool_init_fields(p, block_size, stride, count);
+    pool_init_fields(p, block_size, l.stride, count);
     *out = p;
     return POOL_OK;
 }
@@ -191,33 +201,46 @@ void fixed_pool_destroy(fixed_pool *p)
     a.release(p, a.ctx);
 }
 
-int fixed_pool_alloc(fixed_pool *p, void **out)
+/* The rare path of alloc: the list is empty, so hand out the next untouched block (lazy
+ * init) or refuse. */
+POOL_COLD static int alloc_untouched(fixed_pool *p, void **out)
 {
-    if (!p || !out) return POOL_EINVAL;
-    *out = NULL;
-    unsigned char *block;
-    if (p->free_head) {
-        block = (unsigned char *)p->free_head;
-        p->free_head = p->free_head->next;
-    } else if (p->high_water < p->count) {
-        block = block_at(p, p->high_water++); /* lazy init: the next untouched block */
-    } else {
+    if (p->high_water == p->count) {
         p->failed++;
+        *out = NULL;
         return POOL_ENOMEM;
     }
-    block_set_bit(p, (size_t)block_index(p, block), 1);
+    size_t i = p->high_water++;
+    p->touched += p->stride;
+    block_set_bit(p, i, 1);
     p->used++;
-    *out = block;
+    *out = block_at(p, i);
+    return POOL_OK;
+}
+
+int fixed_pool_alloc(fixed_pool *p, void **out)
+{
+    if (POOL_UNLIKELY(!p || !out)) return POOL_EINVAL;
+    free_block *b = p->free_head;
+    if (POOL_UNLIKELY(!b)) return alloc_untouched(p, out);
+    p->free_head = b->next;
+    /* a block from the list is a block start below the high-water mark: no checks needed */
+    uintptr_t off = (uintptr_t)b - (uintptr_t)p->blocks;
+    size_t i = p->stride_shift >= 0 ? off >> p->stride_shift : off / p->stride;
+    p->allocated[i / 8] = (unsigned char)(p->allocated[i / 8] | (1u << (i % 8)));
+    p->used++;
+    *out = b;
     return POOL_OK;
 }
 
 int fixed_pool_free(fixed_pool *p, void *block)
 {
-    if (!p || !block) return POOL_EINVAL;
+    if (POOL_UNLIKELY(!p || !block)) return POOL_EINVAL;
     long index = block_index(p, block);
-    if (index < 0) return POOL_EFOREIGN;
-    if (!block_bit(p, (size_t)index)) return POOL_EDOUBLEFREE;
-    block_set_bit(p, (size_t)index, 0);
+    if (POOL_UNLIKELY(index < 0)) return POOL_EFOREIGN;
+    unsigned char *bits = &p->allocated[(size_t)index / 8], mask = (unsigned char)(1u << (index % 8));
+    if (POOL_UNLIKELY(!(*bits & mask))) return POOL_EDOUBLEFREE;
+    *bits = (unsigned char)(*bits & ~mask);
     free_block *b = block;
     b->next = p->free_head;
     p->free_head = b;
@@ -280,6 +303,7 @@ const char *fixed_pool_check(const fixed_pool *p)
     if ((uintptr_t)p->blocks % _Alignof(free_block)) return "blocks are not pointer-aligned";
     if (p->high_water > p->count) return "high-water mark beyond the pool";
     if (p->used > p->high_water) return "more blocks used than ever handed out";
+    if (p->touched != p->high_water * p->stride) return "touched bytes do not match the high-water mark";
     size_t listed = 0;
     for (const free_block *b = p->free_head; b; b = b->next) {
         long i = block_index(p, b);

@@ -7,13 +7,6 @@
 
 typedef struct fixed_pool fixed_pool;
 
-/* Where the pool gets its own memory; tests pass one that fails on purpose. */
-typedef struct pool_allocator {
-    void *(*alloc)(size_t size, void *ctx);
-    void (*release)(void *block, void *ctx);
-    void *ctx;
-} pool_allocator;
-
 typedef struct fixed_stats {
     size_t block_size;  /* bytes a caller asked for per block */
     size_t stride;      /* bytes between block starts (rounded for a pointer and alignment) */

@@ -35,6 +35,13 @@ typedef enum pool_region_kind {
  * pool's memory; `owner` is a block id (or -1 when the region has no owner). */
 typedef void (*pool_walker)(size_t offset, size_t size, int kind, long owner, void *user);
 
+/* Where a pool gets its own memory; tests pass one that fails on purpose. */
+typedef struct pool_allocator {
+    void *(*alloc)(size_t size, void *ctx);
+    void (*release)(void *block, void *ctx);
+    void *ctx;
+} pool_allocator;
+
 /* A short, static, human-readable name for an error code. */
 const char *pool_error_name(int code);
 
@@ -66,6 +73,18 @@ static inline int size_align_up(size_t v, size_t align, size_t *out)
     *out = (v + (align - 1)) & ~(align - 1);
     return POOL_OK;
 }
+
+/* Branch hints and out-of-line rare paths, so an allocator's fast path is straight-line code
+ * that needs no saved registers; plain C elsewhere. */
+#if defined(__GNUC__)
+#define POOL_LIKELY(x) __builtin_expect(!!(x), 1)
+#define POOL_UNLIKELY(x) __builtin_expect(!!(x), 0)
+#define POOL_COLD __attribute__((noinline, cold))
+#else
+#define POOL_LIKELY(x) (x)
+#define POOL_UNLIKELY(x) (x)
+#define POOL_COLD
+#endif
 
 /* The strictest alignment a fundamental C type needs on this platform. */
 #define POOL_MAX_ALIGN (_Alignof(max_align_t))

@@ -121,7 +121,7 @@ def closed_scene(make):
 
 
 CLOSED_ARGS = {mp.Malloc: (), mp.BumpPool: (64,), mp.FixedPool: (16, 2),
-               mp.EmbeddedPool: (256, 2)}
+               mp.EmbeddedPool: (1024, 2)}
 SCENES = {"malloc": closed_scene(malloc_scene), "bump": closed_scene(bump_scene),
           "growable": growable_scene, "fixed": closed_scene(fixed_scene), "full": full_fixed_scene,
           "embedded": closed_scene(embedded_scene), "slots": full_slots_scene}

@@ -30,7 +30,16 @@ from mempools.errors import (
 from mempools.fixed import FixedPool
 from mempools.malloc import Malloc
 from mempools.pool import Pool
-from mempools.trace import Op, ReplayError, ReplayResult, Trace, TraceError, replay
+from mempools.trace import (
+    Op,
+    Replay,
+    ReplayError,
+    ReplayResult,
+    Trace,
+    TraceError,
+    TraceWarning,
+    replay,
+)
 
 #: submodules imported on first attribute access (module __getattr__, PEP 562)
 _LAZY = ("bench", "c", "cprogram", "exercises", "naive", "resources", "viz", "workloads")
@@ -69,11 +78,13 @@ __all__ = [
     "PoolMisuse",
     "Region",
     "RegionKind",
+    "Replay",
     "ReplayError",
     "ReplayResult",
     "StaleHandle",
     "Trace",
     "TraceError",
+    "TraceWarning",
     "UseAfterClose",
     "replay",
 ]

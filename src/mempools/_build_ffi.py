@@ -60,14 +60,14 @@ def _without_inline_functions(text: str) -> str:
 
 def declarations(header: str) -> str:
     """The cdef text of one header: comments, preprocessor lines and inline helpers dropped;
-    `#define NAME value` becomes `#define NAME ...` and an array length named by a macro
+    a numeric `#define NAME value` becomes `#define NAME ...` and an array length named by a macro
     becomes `[...]`, so the values always come from the C compiler."""
     text = re.sub(r"/\*.*?\*/|//[^\n]*", "", header, flags=re.S)
     text = _without_inline_functions(text)
     lines = []
     for line in text.splitlines():
-        define = re.match(r"\s*#\s*define\s+([A-Za-z_]\w*)\s+\S", line)
-        if define:
+        define = re.match(r"\s*#\s*define\s+([A-Za-z_]\w*)\s+(\S.*)", line)
+        if define and "__" not in define.group(2):  # a number, not a compiler attribute
             lines.append(f"#define {define.group(1)} ...")
         elif not line.lstrip().startswith("#"):
             lines.append(re.sub(r"\[\s*[A-Za-z_]\w*\s*\]", "[...]", line))

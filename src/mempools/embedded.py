@@ -7,7 +7,7 @@ from typing import Any
 from mempools._native import ffi, lib
 from mempools.block import Block
 from mempools.constants import ErrorCode, RegionKind
-from mempools.errors import BadSize, OutOfMemory
+from mempools.errors import BadSize, OutOfMemory, PoolMisuse
 from mempools.pool import CPool, raise_on
 from mempools.validate import as_size
 
@@ -22,8 +22,14 @@ def mp_section_exit(ctx: Any) -> None:
     ffi.from_handle(ctx)["exit"] += 1
 
 
+#: placement policies: "good" fit from a size-class index of the gaps (constant steps, the
+#: default) or "first" fit, a walk of the blocks in address order
+POLICIES = {"good": 0, "first": int(lib.EMB_FIRST_FIT)}
+
+
 class EmbeddedPool(CPool):
     """`capacity` bytes (table included) with `slots` handles; blocks move, handles stay valid.
+    `policy` places blocks by "good" fit (default) or "first" fit.
 
     The C pool runs over a byte array this object owns - the same code the static array of a
     microcontroller build uses. `sections` counts the critical-section hook calls.
@@ -31,14 +37,19 @@ class EmbeddedPool(CPool):
 
     c_name, c_stats = "embedded_pool", "emb_stats"
     c_owns_memory = False  # the memory is our buffer; dropping it frees it
-    moves_blocks = True
+    moves_blocks = True  # alloc and realloc may compact
     alignment = int(lib.EMBEDDED_POOL_ALIGN)
 
-    def __init__(self, capacity: int = 1024, slots: int = 16, zero_on_free: bool = False) -> None:
+    def __init__(self, capacity: int = 1024, slots: int = 16, zero_on_free: bool = False,
+                 policy: str = "good") -> None:
         super().__init__()
         call = "EmbeddedPool()"
         cap = as_size(capacity, "capacity", call=call)
         nslots = as_size(slots, "slots", call=call, unit="slot")
+        if not isinstance(policy, str) or policy not in POLICIES:
+            raise PoolMisuse(f"{call}: policy must be one of {sorted(POLICIES)}, not {policy!r:.40}")
+        self.policy = policy
+        flags = POLICIES[policy] | (lib.EMB_ZERO_ON_FREE if zero_on_free else 0)
         try:
             self._buffer = ffi.new("unsigned char[]", cap)
         except (MemoryError, OverflowError):
@@ -46,23 +57,25 @@ class EmbeddedPool(CPool):
                               "to give the pool (ask for a smaller capacity)") from None
         self._create(f"EmbeddedPool(capacity={cap}, slots={nslots}): the table of {nslots} slots "
                      "needs room (give a larger capacity or fewer slots)",
-                     lib.embedded_pool_create_in, self._buffer, cap, nslots,
-                     lib.EMB_ZERO_ON_FREE if zero_on_free else 0)
+                     lib.embedded_pool_create_in, self._buffer, cap, nslots, flags)
         self.sections = {"enter": 0, "exit": 0}
         self._ctx = ffi.new_handle(self.sections)
         self._hooks = ffi.new("emb_hooks *", (lib.mp_section_enter, lib.mp_section_exit, self._ctx))
         lib.embedded_pool_set_hooks(self._p, self._hooks)
         self._handle: dict[int, Any] = {}  # block id -> owning emb_handle * from ffi.new
+        self._block_in_slot: dict[int, Block] = {}  # table slot -> live block (walk is O(blocks))
 
     @classmethod
-    def for_blocks(cls, data_bytes: int, slots: int = 16, zero_on_free: bool = False) -> EmbeddedPool:
+    def for_blocks(cls, data_bytes: int, slots: int = 16, zero_on_free: bool = False,
+                   policy: str = "good") -> EmbeddedPool:
         """A pool with exactly `data_bytes` for blocks after its table (`capacity` counts both).
         Exact because ffi.new's memory comes from malloc, aligned as the C pool wants its base."""
         call = "EmbeddedPool.for_blocks"
         table = int(lib.embedded_pool_table_bytes(as_size(slots, "slots", call=call, unit="slot")))
         if table == 0:
             raise BadSize(f"{call}: a table of {slots} slots does not fit in size_t")
-        return cls(table + as_size(data_bytes, "data_bytes", call=call), slots, zero_on_free)
+        return cls(table + as_size(data_bytes, "data_bytes", call=call), slots, zero_on_free,
+                   policy)
 
     def __repr__(self) -> str:
         if self._closed:
@@ -84,7 +97,8 @@ class EmbeddedPool(CPool):
 
     # -- operations -------------------------------------------------------------------------
     def alloc(self, size: int) -> Block:
-        """A handle to `size` bytes (first fit; compacts when only that makes room)."""
+        """A handle to `size` bytes (placed by the pool's policy; compacts when only that makes
+        room)."""
         self._require_open("alloc")
         n = as_size(size, call="EmbeddedPool.alloc")
         h = ffi.new("emb_handle *")
@@ -92,6 +106,7 @@ class EmbeddedPool(CPool):
         self._raise_on(code, f"EmbeddedPool.alloc({n})")
         block = self._new_block(n)
         self._handle[block.id] = h  # keep the owning pointer; calls pass h[0] by value
+        self._block_in_slot[h.slot] = block
         return block
 
     def realloc(self, block: Block, size: int) -> Block:
@@ -109,7 +124,7 @@ class EmbeddedPool(CPool):
         b = self._require_live(block, "free")
         raise_on(lib.embedded_pool_free(self._p, self._handle[b.id][0]),
                  f"EmbeddedPool.free(block {b.label})", "unlock it first")
-        del self._handle[b.id]
+        del self._block_in_slot[self._handle.pop(b.id).slot]
         self._forget(b, "freed")
 
     def compact(self) -> int:
@@ -169,10 +184,8 @@ class EmbeddedPool(CPool):
         return ffi.buffer(lib.embedded_pool_base(self._p), self.memory_size)[:]
 
     def _owner_label(self, owner: int) -> str | None:
-        for block_id, h in self._handle.items():
-            if h.slot == owner:  # cdata pointer: attribute access reads through it
-                return self._blocks[block_id].label
-        return None
+        block = self._block_in_slot.get(owner)
+        return block.label if block is not None else None
 
     # -- replay protocol --------------------------------------------------------------------
     def replay_alloc(self, size: int) -> Block:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import bisect
 import os
 import sys
 from typing import Any
@@ -20,13 +21,13 @@ HEADER = ffi.sizeof("size_t") if GLIBC else 0
 MEMORY_COPY_LIMIT = 1 << 26
 #: sizeof(int) in this C
 INT_BYTES = ffi.sizeof("int")
+_HERE = os.path.dirname(__file__)
 
 
 def _call_site() -> str:
     """Where user code called into the pool: 'file.py:LINE' or 'cell line N' in a notebook."""
     frame = sys._getframe(1)
-    here = os.path.dirname(__file__)
-    while frame and os.path.dirname(frame.f_code.co_filename) == here:
+    while frame and frame.f_code.co_filename.rpartition(os.sep)[0] == _HERE:
         frame = frame.f_back
     if frame is None:
         return "?"
@@ -51,21 +52,48 @@ class Malloc(Pool):
         # blocks this heap freed: address -> usable bytes. walk() draws those that still lie
         # between our live blocks as "free"; libc may reuse them, so a new block clears them.
         self._freed: dict[int, int] = {}
+        self._freed_at: list[int] = []  # the keys of _freed, sorted: finds reused ones quickly
+        self._freed_max = 0  # the largest usable size ever put in _freed
+        self._reserved: dict[int, int] = {}  # live block id -> bytes libc reserved (header too)
+        self._reserved_total = 0  # the sum of _reserved, kept as blocks come and go
         self._counts = {"mallocs": 0, "callocs": 0, "reallocs": 0, "frees": 0, "failed": 0}
 
     def _destroy(self) -> None:
         for ptr in self._ptr.values():
             lib.free(ptr)
         self._ptr.clear()
+        self._reserved.clear()
+        self._reserved_total = 0
 
     def _adopt(self, ptr: Any, size: int, label: str | None = None) -> Block:
         block = self._new_block(size, label)
         block.where = _call_site()
         self._ptr[block.id] = ptr
         start = int(ffi.cast("uintptr_t", ptr)) - HEADER
-        end = start + HEADER + (int(lib.heap_usable_size(ptr)) or size)
-        self._freed = {a: u for a, u in self._freed.items() if a + u <= start or a - HEADER >= end}
+        reserved = HEADER + (int(lib.heap_usable_size(ptr)) or size)
+        self._reserved[block.id] = reserved
+        self._reserved_total += reserved
+        self._reuse(start, start + reserved)
         return block
+
+    def _note_freed(self, address: int, usable: int) -> None:
+        if address not in self._freed:
+            bisect.insort(self._freed_at, address)
+        self._freed[address] = usable
+        self._freed_max = max(self._freed_max, usable)
+
+    def _reuse(self, start: int, end: int) -> None:
+        """Forget the freed blocks that [start, end) overlaps: libc handed them out again."""
+        at = self._freed_at
+        lo = bisect.bisect_left(at, start - self._freed_max)
+        hi = bisect.bisect_left(at, end + HEADER)
+        keep = []
+        for a in at[lo:hi]:
+            if a + self._freed[a] <= start or a - HEADER >= end:
+                keep.append(a)
+            else:
+                del self._freed[a]
+        at[lo:hi] = keep
 
     # -- the four calls ---------------------------------------------------------------------
     def _counted(self, ptr: Any, call: str, failure: str) -> Any:
@@ -103,14 +131,16 @@ class Malloc(Pool):
                             f"realloc of block {old.label} to {n} bytes returned NULL; "
                             "the old block is unchanged")
         del self._ptr[old.id]
+        self._reserved_total -= self._reserved.pop(old.id)
         self._forget(old, "stale")
         return self._adopt(ptr, n, old.label)
 
     def free(self, block: Block) -> None:
         """free: the block goes back to libc; freeing it again raises DoubleFree."""
         b = self._require_live(block, "free")
-        self._freed[self._address_of(b)] = self.usable_size(b)
+        self._note_freed(self._address_of(b), self._reserved[b.id] - HEADER)
         lib.free(self._ptr.pop(b.id))
+        self._reserved_total -= self._reserved.pop(b.id)
         self._counts["frees"] += 1
         self._forget(b, "freed")
 
@@ -140,7 +170,7 @@ class Malloc(Pool):
         live = [self._adopt(raw[i], each) for i in range(0, count, 2)]
         usable = self.usable_size(live[0])
         for i in range(1, count, 2):
-            self._freed[int(ffi.cast("uintptr_t", raw[i]))] = usable
+            self._note_freed(int(ffi.cast("uintptr_t", raw[i])), usable)
         return live
 
     def reuse_after_free(self, size: int) -> tuple[bytes, bool]:
@@ -283,4 +313,4 @@ class Malloc(Pool):
         return self.malloc(size)
 
     def footprint(self) -> int:
-        return sum(usable + HEADER for _, usable, _ in self._spans())
+        return self._reserved_total

@@ -83,8 +83,10 @@ WORKLOADS: dict[str, Callable[[int], Trace]] = {
 
 
 def bundled_traces(folder: Path) -> dict[str, Trace]:
-    """Every .rep file in `folder` (the seeded ones in data/traces/, or a user's own)."""
-    return {f"trace {p.stem}": Trace.parse(p.read_text()) for p in sorted(folder.glob("*.rep"))}
+    """Every .rep file in `folder` (the seeded ones in data/traces/, or a user's own), in any
+    dialect `Trace.parse` reads, rewritten in the plain forms the C replay knows."""
+    return {f"trace {p.stem}": Trace.parse(p.read_text()).canonical()
+            for p in sorted(folder.glob("*.rep"))}
 
 
 def write_traces(folder: Path, seeds: tuple[int, ...] = (1, 2, 3), ops: int = 2000) -> list[Path]:

@@ -214,7 +214,7 @@ static void test_embedded_first_fit_checks_gap(void)
     embedded_pool *p;
     emb_handle a, b, c, d;
     size_t off_c, off_d, size;
-    CHECK(embedded_pool_create_static(&p, 8, 0) == POOL_OK);
+    CHECK(embedded_pool_create_static(&p, 8, EMB_FIRST_FIT) == POOL_OK);
     CHECK(embedded_pool_alloc(p, 10, &a) == POOL_OK);
     CHECK(embedded_pool_alloc(p, 10, &b) == POOL_OK);
     CHECK(embedded_pool_alloc(p, 10, &c) == POOL_OK);
@@ -314,6 +314,72 @@ static void test_embedded_hooks_balance(void)
     CHECK(enters == 9 && exits == 9);
 }
 
+/* First fit takes the lowest gap that fits; good fit the gap whose size class is closest. */
+static void test_embedded_policies_place_differently(void)
+{
+    static _Alignas(max_align_t) unsigned char memory[2048];
+    unsigned flags[2] = {EMB_FIRST_FIT, 0};
+    size_t placed[2], low = 0, mid = 0, size;
+    for (int k = 0; k < 2; k++) {
+        embedded_pool *p;
+        emb_handle big, keep, small, tail, h;
+        CHECK(embedded_pool_create_in(&p, memory, sizeof memory, 8, flags[k]) == POOL_OK);
+        CHECK(embedded_pool_alloc(p, 64, &big) == POOL_OK);
+        CHECK(embedded_pool_alloc(p, 16, &keep) == POOL_OK);
+        CHECK(embedded_pool_alloc(p, 16, &small) == POOL_OK);
+        CHECK(embedded_pool_alloc(p, 16, &tail) == POOL_OK);
+        CHECK(embedded_pool_offset(p, big, &low, &size) == POOL_OK);
+        CHECK(embedded_pool_offset(p, small, &mid, &size) == POOL_OK);
+        CHECK(embedded_pool_free(p, big) == POOL_OK && embedded_pool_free(p, small) == POOL_OK);
+        CHECK(embedded_pool_alloc(p, 16, &h) == POOL_OK);
+        CHECK(embedded_pool_offset(p, h, &placed[k], &size) == POOL_OK);
+        CHECK(embedded_pool_check(p) == NULL);
+    }
+    CHECK(placed[0] == low && placed[1] == mid);
+}
+
+/* Good fit's steps stay small however many blocks are live; first fit's grow with them. */
+static void test_embedded_good_fit_steps_are_constant(void)
+{
+    static _Alignas(max_align_t) unsigned char memory[1 << 16];
+    for (int first = 0; first < 2; first++) {
+        embedded_pool *p;
+        emb_handle h[1000];
+        size_t worst = 0;
+        CHECK(embedded_pool_create_in(&p, memory, sizeof memory, 1000, first ? EMB_FIRST_FIT : 0)
+              == POOL_OK);
+        for (size_t i = 0; i < 1000; i++) {
+            CHECK(embedded_pool_alloc(p, 8 + i % 40, &h[i]) == POOL_OK);
+            if (embedded_pool_last_steps(p) > worst) worst = embedded_pool_last_steps(p);
+        }
+        for (size_t i = 0; i < 1000; i += 3) {
+            CHECK(embedded_pool_free(p, h[i]) == POOL_OK);
+            if (embedded_pool_last_steps(p) > worst) worst = embedded_pool_last_steps(p);
+            CHECK(embedded_pool_alloc(p, 8 + i % 17, &h[i]) == POOL_OK);
+            if (embedded_pool_last_steps(p) > worst) worst = embedded_pool_last_steps(p);
+        }
+        emb_stats s;
+        embedded_pool_stats(p, &s);
+        CHECK(s.compactions == 0 && embedded_pool_check(p) == NULL);
+        CHECK(first ? worst > 100 : worst <= 8);
+    }
+}
+
+static void test_embedded_limits(void)
+{
+    static _Alignas(max_align_t) unsigned char memory[1024];
+    embedded_pool *p;
+    emb_handle a;
+    void *raw;
+    CHECK(embedded_pool_table_bytes(EMBEDDED_POOL_MAX_SLOTS + 1) == 0);
+    CHECK(embedded_pool_create_in(&p, memory, sizeof memory, 4, 4u) == POOL_EINVAL);
+    CHECK(embedded_pool_create_in(&p, memory, sizeof memory, 4, EMB_FIRST_FIT) == POOL_OK);
+    CHECK(embedded_pool_alloc(p, 16, &a) == POOL_OK);
+    for (unsigned i = 0; i < EMBEDDED_POOL_MAX_LOCKS; i++) CHECK(embedded_pool_lock(p, a, &raw) == POOL_OK);
+    CHECK(embedded_pool_lock(p, a, &raw) == POOL_EOVERFLOW);
+    CHECK(embedded_pool_check(p) == NULL);
+}
+
 int main(void)
 {
     RUN(test_size_helpers);
@@ -328,6 +394,9 @@ int main(void)
     RUN(test_fixed_no_leak_when_create_fails);
     RUN(test_fixed_in_buffer);
     RUN(test_embedded_first_fit_checks_gap);
+    RUN(test_embedded_policies_place_differently);
+    RUN(test_embedded_good_fit_steps_are_constant);
+    RUN(test_embedded_limits);
     RUN(test_embedded_compaction_and_locks);
     RUN(test_embedded_realloc_last_block_moves_down);
     RUN(test_embedded_hooks_balance);

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -10,7 +12,7 @@ import ipywidgets as widgets
 from mempools.block import Block, Region
 from mempools.errors import PoolError
 from mempools.pool import Pool
-from mempools.trace import Op, Trace, replay
+from mempools.trace import Op, Replay, ReplayResult, Trace, replay
 from mempools.viz.svg import render_svg
 
 
@@ -51,9 +53,57 @@ def draw(pool: Pool, title: str = "", row_bytes: int | None = None) -> SVG:
                           title=title))
 
 
+class _LazyFrames(Sequence[Frame]):
+    """The frames of a long trace, built as the replay reaches them: opening the map costs
+    nothing, and a jump forward replays the ops in between but pictures only the last
+    `BACKLOG` of them (a picture of a big heap is megabytes). A step passed over in a jump
+    stays a caption without a picture."""
+
+    BACKLOG = 16
+
+    def __init__(self, run: Replay, first: Frame) -> None:
+        self.run = run
+        self.built: dict[int, Frame] = {0: first}
+
+    def __len__(self) -> int:
+        return len(self.run.trace) + 1
+
+    def __getitem__(self, index: int) -> Frame:  # type: ignore[override]
+        if isinstance(index, slice):
+            return [self[i] for i in range(*index.indices(len(self)))]  # type: ignore[return-value]
+        i = index + len(self) if index < 0 else index
+        if not 0 <= i < len(self):
+            raise IndexError(f"frame {index} is outside 0..{len(self) - 1}")
+        while self.run.position < i:
+            step = self.run.position
+            op = self.run.step()
+            if step + 1 >= i - self.BACKLOG:
+                self.built[step + 1] = self._picture(step, op)
+        if i not in self.built:
+            op = self.run.trace.ops[i - 1]
+            return Frame([], b"", [], f"step {i}: {op} (passed over in a jump: frames are "
+                         "pictured from the step the slider lands on)", {})
+        return self.built[i]
+
+    def _picture(self, step: int, op: Op) -> Frame:
+        frame = snapshot(self.run.pool, f"step {step + 1}: {op}")
+        before = self.built.get(step)
+        moved = frame.stats.get("bytes_moved", 0) - (before.stats.get("bytes_moved", 0)
+                                                     if before else 0)
+        if moved and before:  # pools that move blocks say how much each step cost
+            frame = dataclasses.replace(frame, caption=f"{frame.caption} (moved {moved} bytes)")
+        return frame
+
+
 class MemoryMap(widgets.VBox):
     """Live memory map of a pool. With `trace`, replays it and steps through one frame per op
-    (Play + slider, linked); without, offers alloc/free buttons on the pool itself."""
+    (Play + slider, linked); without, offers alloc/free buttons on the pool itself.
+
+    A trace of up to `EAGER_OPS` ops is replayed at once (the pool ends in its final state);
+    a longer one is replayed as the slider moves (`_LazyFrames`), so the map opens at once
+    and the pool and `result` are at the furthest step reached."""
+
+    EAGER_OPS = 1000
 
     def __init__(self, pool: Pool, trace: Trace | None = None, row_bytes: int | None = None,
                  title: str = "") -> None:
@@ -61,11 +111,14 @@ class MemoryMap(widgets.VBox):
         self.view = widgets.HTML(layout=widgets.Layout(min_height="60px"))
         self.caption = widgets.Label()
         self.status = widgets.Label()
-        self.frames: list[Frame] = [snapshot(pool, "start")]
-        self.result = None
+        self.frames: list[Frame] | _LazyFrames = [snapshot(pool, "start")]
+        self._result = None
         controls: list[Any]
+        if trace is not None and len(trace) > self.EAGER_OPS:
+            self.frames = _LazyFrames(Replay(trace, pool), self.frames[0])
+        elif trace is not None:
+            self._result = replay(trace, pool, on_step=self._record)
         if trace is not None:
-            self.result = replay(trace, pool, on_step=self._record)
             self.play = widgets.Play(min=0, max=len(self.frames) - 1, interval=600)
             self.slider = widgets.IntSlider(min=0, max=len(self.frames) - 1,
                                             description="step")
@@ -79,6 +132,13 @@ class MemoryMap(widgets.VBox):
         self._show(len(self.frames) - 1 if trace is None else 0)
 
     # -- frames -----------------------------------------------------------------------------
+    @property
+    def result(self) -> ReplayResult | None:
+        """What the replay measured and caught (so far, for a long trace); None without one."""
+        if isinstance(self.frames, _LazyFrames):
+            return self.frames.run.result
+        return self._result
+
     def _record(self, step: int, op: Op, pool: Pool) -> None:
         frame = snapshot(pool, f"step {step + 1}: {op}")
         moved = frame.stats.get("bytes_moved", 0) - self.frames[-1].stats.get("bytes_moved", 0)
