@@ -43,11 +43,12 @@ METHODS = {
                       "compact": [], "lock": ["block"], "unlock": ["block"],
                       "peek": ["size", "size"]},
 }
-COMMON = {"walk": [], "check": [], "memory": [], "footprint": [], "close": []}
+COMMON = {"walk": [], "check": [], "memory": [], "close": []}
 BLOCK_METHODS = {"read": ["size", "size"], "write": ["data", "size"],
                  "unsafe_write": ["data", "size"]}
 BLOCK_PROPERTIES = ("offset", "address", "live", "size", "id")
-POOL_PROPERTIES = ("stats", "live", "closed", "measuring", "sized", "moves_blocks", "alignment")
+POOL_PROPERTIES = ("stats", "live", "closed", "measuring", "sized", "moves_blocks", "alignment",
+                   "footprint")
 EXTRA_PROPERTIES = {mp.BumpPool: ("available", "measured", "growable")}
 
 

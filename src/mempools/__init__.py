@@ -28,6 +28,7 @@ from mempools.errors import (
     UseAfterClose,
 )
 from mempools.fixed import FixedPool
+from mempools.free_list import FreeListPool
 from mempools.malloc import Malloc
 from mempools.pool import Pool
 from mempools.trace import (
@@ -67,6 +68,7 @@ __all__ = [
     "ErrorCode",
     "FixedPool",
     "ForeignBlock",
+    "FreeListPool",
     "LockError",
     "Malloc",
     "Mark",

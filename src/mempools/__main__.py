@@ -31,9 +31,14 @@ def main(argv: list[str] | None = None) -> int:
     r.add_argument("src", type=Path)
     r.add_argument("dst", type=Path)
     g = commands.add_parser("grade", help="check every exercise of submitted notebooks into a CSV")
-    g.add_argument("dir", type=Path)
-    g.add_argument("--out", type=Path, default=Path("grades.csv"))
+    g.add_argument("dir", type=Path, nargs="?", help="one folder (or notebook) per student")
+    g.add_argument("--out", type=Path, default=Path("grades.csv"),
+                   help="the grade sheet; per-student totals go to <out>-totals.csv")
     g.add_argument("--jobs", type=int, default=None, help="parallel workers (default: all cores)")
+    g.add_argument("--no-sanitize", action="store_true",
+                   help="skip AddressSanitizer + UndefinedBehaviorSanitizer (on by default)")
+    g.add_argument("--bench", type=int, nargs="?", const=4, metavar="STUDENTS",
+                   help="time grading of generated submissions and print seconds per row")
     args = parser.parse_args(argv)
     if args.command in ("release", "grade"):
         from mempools.exercises import release  # loads the exercise machinery only when asked
@@ -41,8 +46,15 @@ def main(argv: list[str] | None = None) -> int:
         for path in release.release(args.src, args.dst):
             print("wrote", path)
         return 0
+    if args.command == "grade" and args.bench:
+        from mempools.exercises import grading_bench
+
+        print(grading_bench.run(args.bench, args.jobs, sanitize=not args.no_sanitize))
+        return 0
     if args.command == "grade":
-        grades = release.grade(args.dir, args.out, args.jobs)
+        if args.dir is None:
+            parser.error("grade needs the folder of submissions (or --bench)")
+        grades = release.grade(args.dir, args.out, args.jobs, sanitize=not args.no_sanitize)
         students = sorted({g.student for g in grades})
         for student in students:
             mine = [g for g in grades if g.student == student]

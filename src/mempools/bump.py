@@ -205,6 +205,7 @@ class BumpPool(CPool):
                 self._forget(self._blocks[newest], "freed")
             self.release(mark)
 
+    @property
     def footprint(self) -> int:
         return self.stats["used"]
 

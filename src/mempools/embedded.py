@@ -191,6 +191,7 @@ class EmbeddedPool(CPool):
     def replay_alloc(self, size: int) -> Block:
         return self.alloc(size)
 
+    @property
     def footprint(self) -> int:
         used = (RegionKind.PAYLOAD, RegionKind.PADDING)
         ends = [off + size for off, size, kind, _ in self._walk_raw() if kind in used]

@@ -201,5 +201,6 @@ class FixedPool(CPool):
         self._resize(b, self._require_fits(size, "replay_realloc"))
         return b
 
+    @property
     def footprint(self) -> int:
         return self.stats["high_water"] * self.stride

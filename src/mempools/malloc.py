@@ -312,5 +312,6 @@ class Malloc(Pool):
     def replay_alloc(self, size: int) -> Block:
         return self.malloc(size)
 
+    @property
     def footprint(self) -> int:
         return self._reserved_total

@@ -71,7 +71,7 @@ class Pool:
     """Common behaviour: owns memory, tracks the Blocks it handed out, refuses misuse.
 
     The public protocol (what replay, the memory map and the benchmark may use):
-    `replay_alloc`, `replay_realloc`, `replay_free`, `footprint()`, `walk()`, `check()`,
+    `replay_alloc`, `replay_realloc`, `replay_free`, `footprint`, `walk()`, `check()`,
     `stats`, `memory()`, `live`, `closed`, and the capability flags below.
     """
 
@@ -141,7 +141,7 @@ class Pool:
         self._blocks[block.id] = block
         return block
 
-    def _require_live(self, value: object, call: str) -> Block:
+    def _require_live(self, value: object, call: str = "call") -> Block:
         """`value` if it is a live Block this very pool handed out, else the error that says
         which rule it breaks."""
         call = self._name(call)
@@ -250,6 +250,7 @@ class Pool:
         """A trace's `f id` (the pool's own free, where it has one)."""
         self.free(block)  # type: ignore[attr-defined]
 
+    @property
     def footprint(self) -> int:
         """Bytes of memory the pool has used so far (the denominator of utilisation)."""
         raise NotImplementedError

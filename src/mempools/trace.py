@@ -443,7 +443,7 @@ class _PoolCalls:
         self.alloc = pool.replay_alloc
         self.realloc = pool.replay_realloc
         self.free = pool.replay_free
-        self.footprint = pool.footprint
+        self.footprint = lambda: pool.footprint  # a property: read it after every op
         self.check = pool.check
         self.stats = lambda: pool.stats
         self.address = pool._address_of
