@@ -50,8 +50,8 @@ def test_sdist_manifest_ships_the_bundled_traces():
 
 # -- lean imports -----------------------------------------------------------------------------
 CORE = {"mempools", "mempools._native", "mempools._native.lib", "mempools.block", "mempools.bump",
-        "mempools.constants", "mempools.embedded", "mempools.free_list", "mempools.errors", "mempools.fixed", "mempools.malloc",
-        "mempools.pool", "mempools.trace", "mempools.validate"}
+        "mempools.constants", "mempools.embedded", "mempools.free_list", "mempools.errors",
+        "mempools.fixed", "mempools.malloc", "mempools.pool", "mempools.trace", "mempools.validate"}
 HEAVY = ("ipywidgets", "matplotlib", "tqdm", "IPython", "nbformat", "cffi.recompiler")
 
 
