@@ -4,6 +4,7 @@ venv in a temporary folder, and from there run what students and instructors run
 import json
 import subprocess
 import sys
+import tempfile
 import textwrap
 from pathlib import Path
 
@@ -20,9 +21,16 @@ def run(args, cwd, timeout=900):
 
 
 @pytest.fixture(scope="module")
-def venv(tmp_path_factory):
-    """A fresh venv outside the repository with only the built wheel (and a kernel runner)."""
-    tmp = tmp_path_factory.mktemp("wheel")
+def venv():
+    """A fresh venv outside the repository with only the built wheel (and a kernel runner).
+    Not under /tmp: the exercise sandbox mounts a private /tmp, which would hide the venv's
+    interpreter from the check's child process."""
+    base = Path("/var/tmp") if Path("/var/tmp").is_dir() else None
+    with tempfile.TemporaryDirectory(prefix="mempools-wheel-", dir=base) as name:
+        yield _install(Path(name))
+
+
+def _install(tmp):
     run([sys.executable, "-m", "build", "--wheel", "--outdir", str(tmp / "dist"), str(ROOT)], tmp)
     (wheel,) = (tmp / "dist").glob("mempools-*.whl")
     run([sys.executable, "-m", "venv", str(tmp / "venv")], tmp)
@@ -54,6 +62,7 @@ def test_wheel_runs_an_exercise_check(venv):
         import mempools as mp
         name = sorted(mp.exercises.CATALOG)[0]
         report = mp.exercises.check(name, mp.exercises.CATALOG[name].solution)
+        print(report.text())
         print(name, report.passed)
         """)], work)
     assert out.split()[-1] == "True", out
