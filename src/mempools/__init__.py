@@ -6,7 +6,6 @@
 from __future__ import annotations
 
 import importlib
-from types import ModuleType
 
 from mempools.block import Block, Region
 from mempools.bump import BumpPool, Mark
@@ -42,14 +41,22 @@ from mempools.trace import (
     replay,
 )
 
-#: submodules imported on first attribute access (module __getattr__, PEP 562)
-_LAZY = ("bench", "c", "cprogram", "exercises", "naive", "resources", "viz", "workloads")
+#: loaded on first use (module __getattr__, PEP 562): submodules by name, and a few functions
+#: (`mp.predict` is the callable module mempools.predict) as (module, attribute)
+_LAZY: dict[str, tuple[str, str | None]] = {
+    **{name: (f"mempools.{name}", None) for name in (
+        "bench", "c", "cprogram", "exercises", "naive", "practice", "predict", "resources", "viz",
+        "workloads")},
+    "show_c": ("mempools.source", "show_c"),
+}
 
 
-def __getattr__(name: str) -> ModuleType:
-    if name in _LAZY:
-        return importlib.import_module(f"mempools.{name}")
-    raise AttributeError(f"module 'mempools' has no attribute {name!r}")
+def __getattr__(name: str) -> object:
+    if name not in _LAZY:
+        raise AttributeError(f"module 'mempools' has no attribute {name!r}")
+    module_name, attr = _LAZY[name]
+    module = importlib.import_module(module_name)
+    return module if attr is None else getattr(module, attr)
 
 
 def __dir__() -> list[str]:
@@ -89,4 +96,7 @@ __all__ = [
     "TraceWarning",
     "UseAfterClose",
     "replay",
+    "practice",
+    "predict",
+    "show_c",
 ]
