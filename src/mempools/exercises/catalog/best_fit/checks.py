@@ -1,0 +1,124 @@
+"""best-fit: the smallest free block on the explicit list that holds the request, an exact fit
+included, the first in list order on a tie, NULL when none fits; the heap is only read."""
+
+from mempools.exercises.catalog.free_list_heap import HeapUnderTest
+from mempools.exercises.tester import Checks, Tester
+
+LESSON = "05"
+TITLE = "Best fit over an explicit list"
+DECLARATIONS = "ex_fblock *ex_best_fit(const ex_heap *h, size_t size);"
+CHECKS = Checks()
+
+# One heap for most cases: free blocks of 96, 48, 64, 32 and 48 bytes (offsets 32, 160, 240,
+# 336, 400), listed in an order that is neither address order nor sorted by size.
+HEAP = [(32, True), (96, False), (32, True), (48, False), (32, True), (64, False), (32, True),
+        (32, False), (32, True), (48, False), (32, True)]
+ORDER = [1, 5, 3, 7, 9]  # sizes 96, 64, 48, 32, 48 in list order
+
+# (layout, list order, request, expected block index or None, what it tests, what a wrong pick
+# usually means)
+SMALLEST = [
+    (HEAP, ORDER, 40, 3, "a request of 40: blocks of 96, 64 and 48 fit", "first fit"),
+    (HEAP, ORDER, 56, 5, "a request of 56: blocks of 96 and 64 fit", "first fit"),
+    (HEAP, ORDER, 80, 1, "a request of 80: only the block of 96 fits", ""),
+    (HEAP, [7, 9, 3, 5, 1], 50, 5, "a request of 50, the list sorted by size", ""),
+]
+EXACT = [
+    (HEAP, ORDER, 64, 5, "a request of 64: the block of 64 fits exactly", "exact"),
+    (HEAP, ORDER, 96, 1, "a request of 96: only the block of 96, exactly", "exact"),
+    (HEAP, ORDER, 32, 7, "a request of 32: the block of 32 fits exactly", "exact"),
+]
+TIES = [
+    (HEAP, ORDER, 48, 3, "a request of 48: two blocks of 48, the one at offset 160 first on "
+     "the list", "tie"),
+    (HEAP, [9, 1, 5, 3, 7], 48, 9, "a request of 48: two blocks of 48, the one at offset 400 "
+     "first on the list", "tie"),
+    (HEAP, ORDER, 44, 3, "a request of 44: two blocks of 48 fit best", "tie"),
+]
+# The first free block's left neighbour is allocated, so its header carries EX_PREV_ALLOC:
+# read without masking the flags, its 48 looks like 50 and no longer fits a request of 49..50
+# exactly as well as the second block of 48, whose left neighbour is free.
+FLAGS = [
+    ([(32, True), (48, False), (48, False), (32, True)], [1, 2], 48, 1,
+     "a request of 48: the first block of 48 has EX_PREV_ALLOC set in its header", "flags"),
+]
+NONE_FITS = [
+    (HEAP, ORDER, 112, None, "a request of 112: the biggest free block has 96", "none"),
+    ([(64, True), (32, True)], [], 32, None, "an empty free list", "none"),
+    ([(32, True), (32, False), (32, True)], [1], 48, None, "one free block of 32, a request "
+     "of 48", "none"),
+]
+
+
+def _case(t: Tester, blocks: list[tuple[int, bool]], order: list[int], size: int,
+          want_index: int | None, what: str, mistake: str) -> None:
+    heap = HeapUnderTest(t, blocks, order)
+    offsets = heap.offsets
+    before = heap.snapshot()
+    listed = [f"{offsets[i]}:{blocks[i][0]}" for i in order]
+    t.op(f"ex_best_fit(h, {size}) with the list [{', '.join(listed)}] (offset:size)")
+    got = heap.offset_of(t.lib.ex_best_fit(heap.heap, size))
+    want = None if want_index is None else offsets[want_index]
+    picture = heap.regions({got: "returned"} if got is not None and got >= 0 else {})
+    if heap.snapshot() != before:
+        t.fail("only reads the heap", f"{what}: ex_best_fit changed the heap's bytes (a search "
+               "must not write headers, footers or links)", picture)
+    if got == want:
+        return
+    if got is None:
+        t.fail("finds a block", f"{what}: returned NULL, expected the block at offset {want}"
+               + (" (a block of exactly the requested size fits: compare with >=, not >)"
+                  if mistake == "exact" or blocks[want_index][0] == size else ""), picture)
+    listed_offsets = [offsets[i] for i in order]
+    if got < 0 or got not in listed_offsets:
+        where = "outside the heap" if got < 0 else f"offset {got}"
+        t.fail("a block on the list", f"{what}: returned {where}, which is not a free block on "
+               "the list", picture)
+    got_size = blocks[offsets.index(got)][0]
+    if want is None:
+        t.fail("NULL when nothing fits", f"{what}: returned the block at offset {got} "
+               f"({got_size} bytes), too small for {size}: return NULL", picture)
+    want_size = blocks[want_index][0]
+    if got_size < size:
+        t.fail("fits the request", f"{what}: returned the block at offset {got} of {got_size} "
+               f"bytes, too small for {size}", picture)
+    if got_size == want_size and mistake != "flags":
+        t.fail("ties go to the first on the list", f"{what}: returned the block at offset {got};"
+               f" the block at offset {want} has the same size and comes first on the list "
+               "(keep the first best, replace it only by a strictly smaller one)", picture)
+    first = next(o for o in listed_offsets if blocks[offsets.index(o)][0] >= size)
+    hint = ""
+    if got == first and mistake == "first fit":
+        hint = " (that is first fit: keep searching for a smaller block that still fits)"
+    elif mistake == "exact":
+        hint = " (a block of exactly the requested size fits: compare with >=, not >)"
+    elif mistake == "flags":
+        hint = (" (read a block's size as header & ~EX_FLAGS: the low bits are flags, and "
+                "EX_PREV_ALLOC made the first block look 2 bytes bigger)")
+    t.fail("smallest block that fits", f"{what}: returned the block at offset {got} "
+           f"({got_size} bytes), expected the one at offset {want} ({want_size} bytes){hint}",
+           picture)
+
+
+@CHECKS("picks the smallest block that fits, not the first")
+def _smallest(t: Tester) -> None:
+    for case in SMALLEST:
+        _case(t, *case)
+
+
+@CHECKS("a block of exactly the requested size fits, and wins")
+def _exact(t: Tester) -> None:
+    for case in EXACT + FLAGS:
+        _case(t, *case)
+
+
+@CHECKS("a tie goes to the first block on the list")
+def _ties(t: Tester) -> None:
+    for case in TIES:
+        _case(t, *case)
+
+
+@CHECKS("NULL when nothing fits, or the list is empty")
+def _none(t: Tester) -> None:
+    for case in NONE_FITS:
+        _case(t, *case)
