@@ -47,6 +47,9 @@ class HeapUnderTest:
     def ptr(self, off: int) -> Any:
         return self.ffi.cast("unsigned char *", self.base + off)
 
+    def block(self, off: int) -> Any:
+        return self.ffi.cast("ex_fblock *", self.ptr(off))
+
     def get(self, off: int) -> int:
         return int(self.ffi.cast("size_t *", self.ptr(off))[0])
 
@@ -107,7 +110,7 @@ class HeapUnderTest:
             if off in chain:
                 return (f"the list runs in a circle: {where} leads back to offset {off} (a block "
                         "pushed while it was still on the list?)")
-            prev = self.offset_of(self.ffi.cast("ex_fblock *", self.ptr(off)).prev)
+            prev = self.offset_of(self.block(off).prev)
             want = chain[-1] if chain else None
             if prev != want:
                 said = "NULL" if prev is None else f"offset {prev}"
@@ -115,7 +118,7 @@ class HeapUnderTest:
                 return (f"links disagree: the block at offset {off} has prev = {said}, but the "
                         f"block before it on the list is {expected}")
             chain.append(off)
-            node = self.ffi.cast("ex_fblock *", self.ptr(off)).next
+            node = self.block(off).next
         return chain
 
     def regions(self, marks: dict[int, str] | None = None) -> Regions:

@@ -14,14 +14,21 @@ CHECKS = Checks()
 HEAP = [(32, True), (96, False), (32, True), (48, False), (32, True), (64, False), (32, True),
         (32, False), (32, True), (48, False), (32, True)]
 ORDER = [1, 5, 3, 7, 9]  # sizes 96, 64, 48, 32, 48 in list order
+# Free blocks of 144, 112, 80, 128 and 64 bytes; and two blocks of 80 and one of 96.
+HEAP2 = [(32, True), (144, False), (32, True), (112, False), (32, True), (80, False), (32, True),
+         (128, False), (32, True), (64, False), (32, True)]
+HEAP3 = [(32, True), (96, False), (32, True), (80, False), (32, True), (80, False), (32, True)]
 
 # (layout, list order, request, expected block index or None, what it tests, what a wrong pick
-# usually means)
+# usually means); requests are block sizes, multiples of EX_ALIGN, as malloc rounds them
 SMALLEST = [
-    (HEAP, ORDER, 40, 3, "a request of 40: blocks of 96, 64 and 48 fit", "first fit"),
-    (HEAP, ORDER, 56, 5, "a request of 56: blocks of 96 and 64 fit", "first fit"),
-    (HEAP, ORDER, 80, 1, "a request of 80: only the block of 96 fits", ""),
-    (HEAP, [7, 9, 3, 5, 1], 50, 5, "a request of 50, the list sorted by size", ""),
+    (HEAP2, [1, 3, 5, 7, 9], 48, 9, "a request of 48: every block fits, the last on the list "
+     "is the smallest", "first fit"),
+    (HEAP, ORDER, 16, 7, "a request of 16: the block of 32 is the smallest", "first fit"),
+    (HEAP2, [5, 1, 9, 3, 7], 96, 3, "a request of 96: blocks of 144, 112 and 128 fit",
+     "first fit"),
+    (HEAP, [7, 9, 3, 5, 1], 80, 1, "a request of 80, the list sorted by size: only the 96 "
+     "fits", ""),
 ]
 EXACT = [
     (HEAP, ORDER, 64, 5, "a request of 64: the block of 64 fits exactly", "exact"),
@@ -33,11 +40,12 @@ TIES = [
      "the list", "tie"),
     (HEAP, [9, 1, 5, 3, 7], 48, 9, "a request of 48: two blocks of 48, the one at offset 400 "
      "first on the list", "tie"),
-    (HEAP, ORDER, 44, 3, "a request of 44: two blocks of 48 fit best", "tie"),
+    (HEAP3, [1, 5, 3], 64, 5, "a request of 64: two blocks of 80 fit best, the one at offset "
+     "256 first on the list", "tie"),
 ]
 # The first free block's left neighbour is allocated, so its header carries EX_PREV_ALLOC:
-# read without masking the flags, its 48 looks like 50 and no longer fits a request of 49..50
-# exactly as well as the second block of 48, whose left neighbour is free.
+# read without masking the flags, its 48 looks like 50, no longer an exact fit for 48, and the
+# second block of 48 (its left neighbour is free, so no flag) wins instead.
 FLAGS = [
     ([(32, True), (48, False), (48, False), (32, True)], [1, 2], 48, 1,
      "a request of 48: the first block of 48 has EX_PREV_ALLOC set in its header", "flags"),

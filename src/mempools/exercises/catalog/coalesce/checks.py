@@ -48,14 +48,20 @@ def _unlink_case(t: Tester, blocks: Layout, order: list[int], off: int, where: s
     before = [_offsets(blocks)[i] for i in order]
     t.op(f"ex_unlink(h, block at offset {off}: {where} of the list {before})")
     t.lib.ex_unlink(heap.heap, t.ffi.cast("ex_fblock *", heap.ptr(off)))
+    k = before.index(off)
+    if k == 0 and heap.offset_of(heap.heap.free_head) == off:
+        t.fail("unlinked", f"the block at offset {off} ({where}) is still the list head: "
+               "free_head must move to its next", heap.regions())
+    if k > 0 and heap.offset_of(heap.block(before[k - 1]).next) == off:
+        t.fail("unlinked", f"the block at offset {off} ({where}) is still on the list: the "
+               f"block before it (offset {before[k - 1]}) still points to it; its next must "
+               "become the unlinked block's next", heap.regions())
     got = heap.free_list(set(_offsets(blocks)))
     if isinstance(got, str):
         t.fail("list links", f"after unlinking {where}: {got}", heap.regions())
     if off in got:
-        fix = ("free_head must move to its next" if where in ("the head", "the only block")
-               else "its neighbours' next and prev must skip it")
-        t.fail("unlinked", f"the block at offset {off} ({where}) is still on the list {got}: "
-               f"{fix}", heap.regions())
+        t.fail("unlinked", f"the block at offset {off} ({where}) is still on the list {got}",
+               heap.regions())
     if got != want:
         t.fail("list links", f"after unlinking {where} the list is {got}, expected {want}",
                heap.regions())
@@ -145,7 +151,9 @@ def _verify(t: Tester, heap: HeapUnderTest, want: Expected, freed: int, got: int
                f"{int(bool(header & heap.lib.EX_PREV_ALLOC))}; it must keep the leftmost part's "
                f"bit ({int(want.prev_allocated)})", picture)
     footer_at = want.start + size - WORD
-    if heap.get(footer_at) != header:
+    # the next header is allocated (or the epilogue): it can equal a free header only if the
+    # footer was written over it
+    if heap.get(footer_at) != header or heap.get(footer_at + WORD) == header:
         t.fail("footer equals header", f"{what}: {_footer_message(heap, footer_at, header)}",
                picture)
     _verify_heap(t, heap, want, what, picture)
