@@ -2,6 +2,8 @@
 with "not implemented yet", and each classic mistake fails the check it should, with a message
 that names it and a memory map of the heap at that step."""
 
+import re
+
 import pytest
 
 import mempools.exercises as ex
@@ -136,3 +138,16 @@ def test_an_infinite_loop_in_the_search_is_contained():
     report = ex.check("best-fit", _variant("best-fit", "b = b->next", "b = b"))
     first = report.results[0]
     assert not first.passed and first.prop == "timeout" and "ex_best_fit" in first.message
+
+
+def test_best_fit_tables_agree_with_a_model_of_best_fit():
+    from mempools.exercises.catalog.best_fit import checks
+
+    cases = checks.SMALLEST + checks.EXACT + checks.TIES + checks.FLAGS + checks.NONE_FITS
+    for blocks, order, size, want, what in cases:
+        offsets = [sum(s for s, _ in blocks[:i]) for i in range(len(blocks))]
+        sizes = {offsets[i]: blocks[i][0] for i in order}
+        assert all(not blocks[i][1] for i in order) and size % 16 == 0, what
+        got = checks._best([offsets[i] for i in order], sizes, size)
+        assert got == (None if want is None else offsets[want]), what
+        assert all(int(n) in offsets for n in re.findall(r"offset (\d+)", what)), what

@@ -99,6 +99,11 @@ class HeapUnderTest:
     def free_list(self, starts: set[int]) -> list[int] | str:
         """Offsets on the list from the head, following `next` and checking each `prev`; or
         what is wrong with it. Only pointers to a block start in `starts` are followed."""
+        chain, problem = self.follow(starts)
+        return problem or chain
+
+    def follow(self, starts: set[int]) -> tuple[list[int], str | None]:
+        """The list as far as it is sound, and the first thing wrong with it (None if none)."""
         chain: list[int] = []
         node = self.heap.free_head
         while node != self.ffi.NULL:
@@ -106,41 +111,41 @@ class HeapUnderTest:
             where = "the list head" if not chain else f"the block at offset {chain[-1]}'s next"
             if off not in starts:
                 what = f"offset {off}" if off is not None and off >= 0 else "outside the heap"
-                return f"{where} points to {what}, which is not the start of a block"
+                return chain, f"{where} points to {what}, which is not the start of a block"
             if off in chain:
-                return (f"the list runs in a circle: {where} leads back to offset {off} (a block "
-                        "pushed while it was still on the list?)")
+                return chain, (f"the list runs in a circle: {where} leads back to offset {off} "
+                               "(a block pushed while it was still on the list?)")
             prev = self.offset_of(self.block(off).prev)
             want = chain[-1] if chain else None
             if prev != want:
                 said = "NULL" if prev is None else f"offset {prev}"
                 expected = "NULL (it is the head)" if want is None else f"offset {want}"
-                return (f"links disagree: the block at offset {off} has prev = {said}, but the "
-                        f"block before it on the list is {expected}")
+                return chain, (f"links disagree: the block at offset {off} has prev = {said}, "
+                               f"but the block before it on the list is {expected}")
             chain.append(off)
             node = self.block(off).next
-        return chain
+        return chain, None
 
-    def regions(self, marks: dict[int, str] | None = None) -> Regions:
-        """Headers, payloads, free space and footers as far as the headers can be trusted;
-        `marks` adds a word to a block's label (such as "returned")."""
-        marks = marks or {}
+    def regions(self, chosen: int | None = None) -> Regions:
+        """Headers, payloads, free space and footers as far as the headers can be trusted; the
+        free block at offset `chosen` (a search's answer) is drawn as the payload it would
+        become, labelled "returned"."""
         regions: Regions = []
         blocks = self.walk()
         if isinstance(blocks, str):
             return [(0, self.capacity, "other", "unreadable headers")]
-        chain = self.free_list({off for off, *_ in blocks})
-        position = {off: k for k, off in enumerate(chain)} if isinstance(chain, list) else {}
+        chain, _ = self.follow({off for off, *_ in blocks})
+        position = {off: k for k, off in enumerate(chain)}
         for off, size, allocated, _ in blocks:
-            label = self.labels.get(off, "")
-            mark = f" {marks[off]}" if off in marks else ""
             regions.append((off, WORD, "header", None))
             if allocated:
-                regions.append((off + WORD, size - WORD, "payload", f"{label}{mark}".strip()))
+                regions.append((off + WORD, size - WORD, "payload", self.labels.get(off)))
+                continue
+            on_list = f"list #{position[off]}" if off in position else "not on the list"
+            if off == chosen:
+                regions.append((off + WORD, size - 2 * WORD, "payload", "returned"))
             else:
-                on_list = f"list #{position[off]}" if off in position else "not on the list"
-                regions.append((off + WORD, size - 2 * WORD, "free",
-                                f"{size} free, {on_list}{mark}"))
-                regions.append((off + size - WORD, WORD, "footer", None))
+                regions.append((off + WORD, size - 2 * WORD, "free", f"{size} free, {on_list}"))
+            regions.append((off + size - WORD, WORD, "footer", None))
         regions.append((self.capacity, WORD, "header", "epilogue"))
         return regions

@@ -19,93 +19,104 @@ HEAP2 = [(32, True), (144, False), (32, True), (112, False), (32, True), (80, Fa
          (128, False), (32, True), (64, False), (32, True)]
 HEAP3 = [(32, True), (96, False), (32, True), (80, False), (32, True), (80, False), (32, True)]
 
-# (layout, list order, request, expected block index or None, what it tests, what a wrong pick
-# usually means); requests are block sizes, multiples of EX_ALIGN, as malloc rounds them
+# (layout, list order, request, expected block index or None, what it tests); requests are
+# block sizes, multiples of EX_ALIGN, as malloc rounds them
 SMALLEST = [
     (HEAP2, [1, 3, 5, 7, 9], 48, 9, "a request of 48: every block fits, the last on the list "
-     "is the smallest", "first fit"),
-    (HEAP, ORDER, 16, 7, "a request of 16: the block of 32 is the smallest", "first fit"),
-    (HEAP2, [5, 1, 9, 3, 7], 96, 3, "a request of 96: blocks of 144, 112 and 128 fit",
-     "first fit"),
+     "is the smallest"),
+    (HEAP, ORDER, 16, 7, "a request of 16: the block of 32 is the smallest"),
+    (HEAP2, [5, 1, 9, 3, 7], 96, 3, "a request of 96: blocks of 144, 112 and 128 fit"),
     (HEAP, [7, 9, 3, 5, 1], 80, 1, "a request of 80, the list sorted by size: only the 96 "
-     "fits", ""),
+     "fits"),
 ]
 EXACT = [
-    (HEAP, ORDER, 64, 5, "a request of 64: the block of 64 fits exactly", "exact"),
-    (HEAP, ORDER, 96, 1, "a request of 96: only the block of 96, exactly", "exact"),
-    (HEAP, ORDER, 32, 7, "a request of 32: the block of 32 fits exactly", "exact"),
+    (HEAP, ORDER, 64, 5, "a request of 64: the block of 64 fits exactly"),
+    (HEAP, ORDER, 96, 1, "a request of 96: only the block of 96, exactly"),
+    (HEAP, ORDER, 32, 7, "a request of 32: the block of 32 fits exactly"),
 ]
 TIES = [
     (HEAP, ORDER, 48, 3, "a request of 48: two blocks of 48, the one at offset 160 first on "
-     "the list", "tie"),
+     "the list"),
     (HEAP, [9, 1, 5, 3, 7], 48, 9, "a request of 48: two blocks of 48, the one at offset 400 "
-     "first on the list", "tie"),
+     "first on the list"),
     (HEAP3, [1, 5, 3], 64, 5, "a request of 64: two blocks of 80 fit best, the one at offset "
-     "256 first on the list", "tie"),
+     "272 first on the list"),
 ]
 # The first free block's left neighbour is allocated, so its header carries EX_PREV_ALLOC:
 # read without masking the flags, its 48 looks like 50, no longer an exact fit for 48, and the
 # second block of 48 (its left neighbour is free, so no flag) wins instead.
 FLAGS = [
     ([(32, True), (48, False), (48, False), (32, True)], [1, 2], 48, 1,
-     "a request of 48: the first block of 48 has EX_PREV_ALLOC set in its header", "flags"),
+     "a request of 48: the first block of 48 has EX_PREV_ALLOC set in its header"),
 ]
 NONE_FITS = [
-    (HEAP, ORDER, 112, None, "a request of 112: the biggest free block has 96", "none"),
-    ([(64, True), (32, True)], [], 32, None, "an empty free list", "none"),
+    (HEAP, ORDER, 112, None, "a request of 112: the biggest free block has 96"),
+    ([(64, True), (32, True)], [], 32, None, "an empty free list"),
     ([(32, True), (32, False), (32, True)], [1], 48, None, "one free block of 32, a request "
-     "of 48", "none"),
+     "of 48"),
 ]
+
+
+def _best(chain: list[int], sizes: dict[int, int], size: int, strict: bool = False
+          ) -> int | None:
+    """Best fit over `chain` (offsets in list order) as the lesson defines it, or with `>` in
+    place of `>=` when `strict`: one of the mistakes a result is compared with."""
+    fits = [off for off in chain if sizes[off] > size or (sizes[off] == size and not strict)]
+    return min(fits, key=lambda off: sizes[off]) if fits else None  # min keeps the first
+
+
+MISTAKES = {
+    "first": "that is first fit: keep searching for a smaller block that still fits",
+    "strict": "a block of exactly the requested size fits: compare with >=, not >",
+    "flags": "read a block's size as header & ~EX_FLAGS: the low bits are flags, and "
+             "EX_PREV_ALLOC makes a block look 2 bytes bigger",
+}
 
 
 def _case(t: Tester, blocks: list[tuple[int, bool]], order: list[int], size: int,
-          want_index: int | None, what: str, mistake: str) -> None:
+          want_index: int | None, what: str) -> None:
     heap = HeapUnderTest(t, blocks, order)
     offsets = heap.offsets
+    chain = [offsets[i] for i in order]
+    sizes = {offsets[i]: blocks[i][0] for i in order}
     before = heap.snapshot()
-    listed = [f"{offsets[i]}:{blocks[i][0]}" for i in order]
+    listed = [f"{off}:{sizes[off]}" for off in chain]
     t.op(f"ex_best_fit(h, {size}) with the list [{', '.join(listed)}] (offset:size)")
     got = heap.offset_of(t.lib.ex_best_fit(heap.heap, size))
     want = None if want_index is None else offsets[want_index]
-    picture = heap.regions({got: "returned"} if got is not None and got >= 0 else {})
+    picture = heap.regions(chosen=got)
     if heap.snapshot() != before:
         t.fail("only reads the heap", f"{what}: ex_best_fit changed the heap's bytes (a search "
                "must not write headers, footers or links)", picture)
     if got == want:
         return
+    flagged = {off: heap.get(off) for off in chain}  # a free header: size and flags
+    first = next((off for off in chain if sizes[off] >= size), None)
+    explained = [MISTAKES[k] for k, result in (("first", first),
+                                               ("strict", _best(chain, sizes, size, True)),
+                                               ("flags", _best(chain, flagged, size)))
+                 if result == got]
+    hint = f" ({'; or '.join(explained)})" if explained else ""
     if got is None:
         t.fail("finds a block", f"{what}: returned NULL, expected the block at offset {want}"
-               + (" (a block of exactly the requested size fits: compare with >=, not >)"
-                  if mistake == "exact" or blocks[want_index][0] == size else ""), picture)
-    listed_offsets = [offsets[i] for i in order]
-    if got < 0 or got not in listed_offsets:
+               f"{hint}", picture)
+    if got < 0 or got not in sizes:
         where = "outside the heap" if got < 0 else f"offset {got}"
         t.fail("a block on the list", f"{what}: returned {where}, which is not a free block on "
                "the list", picture)
-    got_size = blocks[offsets.index(got)][0]
     if want is None:
         t.fail("NULL when nothing fits", f"{what}: returned the block at offset {got} "
-               f"({got_size} bytes), too small for {size}: return NULL", picture)
-    want_size = blocks[want_index][0]
-    if got_size < size:
-        t.fail("fits the request", f"{what}: returned the block at offset {got} of {got_size} "
-               f"bytes, too small for {size}", picture)
-    if got_size == want_size and mistake != "flags":
+               f"({sizes[got]} bytes), too small for {size}: return NULL", picture)
+    if sizes[got] < size:
+        t.fail("fits the request", f"{what}: returned the block at offset {got} of {sizes[got]} "
+               f"bytes, too small for {size}{hint}", picture)
+    if sizes[got] == sizes[want] and not explained:
         t.fail("ties go to the first on the list", f"{what}: returned the block at offset {got};"
                f" the block at offset {want} has the same size and comes first on the list "
                "(keep the first best, replace it only by a strictly smaller one)", picture)
-    first = next(o for o in listed_offsets if blocks[offsets.index(o)][0] >= size)
-    hint = ""
-    if got == first and mistake == "first fit":
-        hint = " (that is first fit: keep searching for a smaller block that still fits)"
-    elif mistake == "exact":
-        hint = " (a block of exactly the requested size fits: compare with >=, not >)"
-    elif mistake == "flags":
-        hint = (" (read a block's size as header & ~EX_FLAGS: the low bits are flags, and "
-                "EX_PREV_ALLOC made the first block look 2 bytes bigger)")
     t.fail("smallest block that fits", f"{what}: returned the block at offset {got} "
-           f"({got_size} bytes), expected the one at offset {want} ({want_size} bytes){hint}",
-           picture)
+           f"({sizes[got]} bytes), expected the one at offset {want} ({sizes[want]} bytes)"
+           f"{hint}", picture)
 
 
 @CHECKS("picks the smallest block that fits, not the first")
