@@ -2,13 +2,18 @@
 with "not implemented yet", and each classic mistake fails the check it should, with a message
 that names it and a memory map of the heap at that step."""
 
+import csv
+import json
 import re
+from pathlib import Path
 
 import pytest
 
 import mempools.exercises as ex
 from mempools.exercises.catalog import CATALOG
-from mempools.exercises.release import STUB, strip_region
+from mempools.exercises.release import STUB, grade, release_notebook, strip_region
+
+NOTEBOOK = Path(__file__).resolve().parents[1] / "notebooks" / "exercises" / "05-Exercises.ipynb"
 
 NAMES = ("coalesce", "best-fit")
 
@@ -151,3 +156,26 @@ def test_best_fit_tables_agree_with_a_model_of_best_fit():
         got = checks._best([offsets[i] for i in order], sizes, size)
         assert got == (None if want is None else offsets[want]), what
         assert all(int(n) in offsets for n in re.findall(r"offset (\d+)", what)), what
+
+
+def test_grade_scores_lesson_05_per_exercise(tmp_path):
+    """An honest coalesce with a first-fit "best fit", an untouched release, a deleted cell."""
+    first_fit = _variant("best-fit", "            if (have == size)\n                break;",
+                         "            break;")
+    nb = json.loads(NOTEBOOK.read_text())
+    for cell in nb["cells"]:
+        if "".join(cell["source"]).startswith("%%exercise best-fit\n"):
+            cell["source"] = "%%exercise best-fit\n" + first_fit
+    deleted = dict(nb, cells=[c for c in nb["cells"]
+                              if not "".join(c["source"]).startswith("%%exercise coalesce")])
+    for student, book in (("ana", nb), ("ben", release_notebook(nb)), ("cid", deleted)):
+        (tmp_path / "in" / student).mkdir(parents=True)
+        (tmp_path / "in" / student / "05-Exercises.ipynb").write_text(json.dumps(book))
+    grade(tmp_path / "in", tmp_path / "g.csv", jobs=2)
+    rows = {(r["student"], r["exercise"]): r for r in csv.DictReader((tmp_path / "g.csv").open())}
+    assert len(rows) == 6  # every catalogued exercise of lesson 05, for every student
+    assert (rows[("ana", "coalesce")]["score"], rows[("ana", "coalesce")]["status"]) == ("5", "passed")
+    best = rows[("ana", "best-fit")]
+    assert best["status"] == "failed checks" and best["score"] == "1" and "first fit" in best["detail"]
+    assert {rows[("ben", n)]["status"] for n in NAMES} == {"not implemented"}
+    assert rows[("cid", "coalesce")]["status"] == "missing" and rows[("cid", "best-fit")]["score"] == "1"

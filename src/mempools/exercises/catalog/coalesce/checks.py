@@ -193,6 +193,10 @@ def _verify_heap(t: Tester, heap: HeapUnderTest, want: Expected, what: str, pict
         if got_block != want_block:
             t.fail("heap walk", f"{what}: the block at offset {got_block[0]} is "
                    f"{_block_text(got_block)}, expected {_block_text(want_block)}", picture)
+    epilogue = int(heap.lib.EX_ALLOC) | (int(heap.lib.EX_PREV_ALLOC) if want.blocks[-1][1] else 0)
+    if heap.get(heap.capacity) != epilogue:
+        t.fail("heap walk", f"{what}: the epilogue header (offset {heap.capacity}) changed from "
+               f"{epilogue:#x} to {heap.get(heap.capacity):#x}", picture)
     gone = {n[0] for n in (want.left, want.right) if n}
     chain = heap.free_list({off for off, *_ in walked} | gone)
     if isinstance(chain, str):
