@@ -55,14 +55,14 @@ lint: install
 	$(VENV)/bin/ruff check src tests
 
 pytest: install
-	$(VENV)/bin/pytest -q -rs tests --ignore=tests/test_browser.py
+	$(VENV)/bin/pytest -q -rs tests --ignore=tests/test_browser.py --ignore=tests/test_browser_predict.py
 
 notebooks: install
 	$(VENV)/bin/pytest -q --nbval --nbval-cell-timeout=120 \
 		--nbval-sanitize-with=tests/nbval_sanitize.cfg -p no:randomly notebooks
 
 browser: install
-	$(VENV)/bin/pytest -q -rs tests/test_browser.py
+	$(VENV)/bin/pytest -q -rs tests/test_browser.py tests/test_browser_predict.py
 
 # Student code in exercises runs under bubblewrap; say loudly when it cannot (the containment
 # tests then skip with the same reason; .ci/run installs bwrap and makes them required).

@@ -1,4 +1,5 @@
-"""Command line: `python -m mempools bench [--json]`, `release SRC DST`, `grade DIR --out CSV`."""
+"""Command line: `python -m mempools bench [--json]`, `release SRC DST`, `grade DIR --out CSV`,
+`practice TOPIC --seed N [--answer]`."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from pathlib import Path
 
 from tqdm import tqdm
 
-from mempools import bench, workloads
+from mempools import bench, practice, workloads
 from mempools.exercises import release
 from mempools.trace import Trace, TraceError
 
@@ -43,7 +44,16 @@ def main(argv: list[str] | None = None) -> int:
                    help="skip AddressSanitizer + UndefinedBehaviorSanitizer (on by default)")
     g.add_argument("--bench", type=int, nargs="?", const=4, metavar="STUDENTS",
                    help="time grading of generated submissions and print seconds per row")
+    p = commands.add_parser("practice", help="a seeded problem; --answer reveals its answer")
+    p.add_argument("topic", choices=sorted(practice.TOPICS))
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--answer", action="store_true", help="also print the answer and why")
     args = parser.parse_args(argv)
+    if args.command == "practice":
+        if args.seed < 0:
+            parser.error("--seed must not be negative")
+        print(practice.problem(args.topic, args.seed).text(answer=args.answer))
+        return 0
     if args.command == "release":
         for path in release.release(args.src, args.dst):
             print("wrote", path)
