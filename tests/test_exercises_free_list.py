@@ -179,3 +179,16 @@ def test_grade_scores_lesson_05_per_exercise(tmp_path):
     assert best["status"] == "failed checks" and best["score"] == "1" and "first fit" in best["detail"]
     assert {rows[("ben", n)]["status"] for n in NAMES} == {"not implemented"}
     assert rows[("cid", "coalesce")]["status"] == "missing" and rows[("cid", "best-fit")]["score"] == "1"
+
+
+@pytest.mark.parametrize("sabotage, words", [
+    ("h->free_head = (ex_fblock *)(uintptr_t)0x1234;", "outside the heap"),
+    ("b->next = b;", "runs in a circle"),
+    ("h->free_head = (ex_fblock *)((unsigned char *)b + 8);", "not the start of a block"),
+])
+def test_a_list_the_student_wrecks_is_named_without_following_it(sabotage, words):
+    source = _variant("coalesce", "    ex_list_push(h, b);\n", f"    ex_list_push(h, b);\n    {sabotage}\n")
+    report = ex.check("coalesce", source)
+    failed = [r for r in report.results if not r.passed]
+    assert failed and failed[0].prop == "list links" and words in failed[0].message, report.text()
+    assert all(r.prop not in ("crash", "timeout") for r in failed), report.text()
