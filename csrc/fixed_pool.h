@@ -7,6 +7,38 @@
 
 typedef struct fixed_pool fixed_pool;
 
+/* A free block's first bytes: a real pointer to the next free block. It is a pointer, not an
+ * integer offset, so the list works wherever the blocks live. */
+typedef struct fixed_free_block {
+    struct fixed_free_block *next; /* next free block, NULL at the end of the list */
+} fixed_free_block;
+
+/* The pool. Its fields are private: the header shows them only so that the fast paths of
+ * alloc and free below inline into the caller's loop, as the fastest allocators do.
+ * Invariants: blocks [0, high_water) were handed out at least once; each of them is either
+ * allocated (its byte in `allocated` is 1) or on the free list exactly once; blocks
+ * [high_water, count) are untouched and on no list; used + list length == high_water. The
+ * fast paths serve a pool whose stride is a power of two: `fast_blocks` == high_water and its
+ * list is `free_head`; any other pool keeps fast_blocks == 0 and free_head == NULL (its list
+ * is `slow_head`), so every call takes the out-of-line path. */
+struct fixed_pool {
+    fixed_free_block *free_head; /* fast pools: most recently freed block (LIFO), or NULL */
+    unsigned char *blocks;       /* block 0; aligned to `align` */
+    _Bool *allocated;            /* one flag per block: 1 while handed out (double-free check) */
+    unsigned stride_shift;       /* log2(stride) when the stride is a power of two, else 0 */
+    size_t fast_blocks;          /* blocks the fast free accepts: high_water, or 0 (see above) */
+    size_t used;                 /* blocks currently handed out */
+    fixed_free_block *slow_head; /* other pools: the free list (LIFO), or NULL */
+    size_t block_size;           /* requested bytes per block */
+    size_t stride;               /* distance between blocks: >= block_size, >= a pointer, aligned */
+    size_t count;                /* number of blocks */
+    size_t high_water;           /* blocks ever handed out */
+    size_t failed;               /* refused allocations */
+    void *own_blocks;            /* block memory to release on destroy (NULL when not ours) */
+    pool_allocator allocator;    /* where this pool's memory came from */
+    int owns_header;             /* 1 when the struct itself came from `allocator` */
+};
+
 typedef struct fixed_stats {
     size_t block_size;  /* bytes a caller asked for per block */
     size_t stride;      /* bytes between block starts (rounded for a pointer and alignment) */
@@ -28,9 +60,43 @@ int fixed_pool_create_in(fixed_pool **out, void *buffer, size_t buffer_size, siz
 size_t fixed_pool_buffer_size(size_t block_size, size_t count, size_t align);
 void fixed_pool_destroy(fixed_pool *p);
 
-/* O(1) allocation and free; free refuses foreign, interior and already-free pointers. */
-int fixed_pool_alloc(fixed_pool *p, void **out);
-int fixed_pool_free(fixed_pool *p, void *block);
+/* O(1) allocation and free; free refuses foreign, interior and already-free pointers. Each is
+ * an inline fast path for the common case and an out-of-line function for everything else
+ * (an empty list, a pool whose stride is not a power of two, NULL arguments, errors). */
+int fixed_pool_alloc_slow(fixed_pool *p, void **out);
+int fixed_pool_free_slow(fixed_pool *p, void *block);
+
+/* Pop the free list and mark the block allocated. */
+static inline int fixed_pool_alloc(fixed_pool *p, void **out)
+{
+    fixed_free_block *b;
+    if (POOL_UNLIKELY(!p || !out || !(b = p->free_head))) return fixed_pool_alloc_slow(p, out);
+    p->free_head = b->next;
+    p->allocated[((uintptr_t)b - (uintptr_t)p->blocks) >> p->stride_shift] = 1;
+    p->used++;
+    *out = b;
+    return POOL_OK;
+}
+
+/* Ownership in one compare: the offset from block 0, rotated right by log2(stride), is the
+ * block's index when the offset is a multiple of the stride and huge otherwise (the low bits
+ * rotate to the top; a pointer below block 0 wraps to a huge offset), so `index < fast_blocks`
+ * refuses foreign, interior and untouched pointers at once. Then the block's byte in the
+ * allocated map catches a double free. */
+static inline int fixed_pool_free(fixed_pool *p, void *block)
+{
+    enum { BITS = sizeof(uintptr_t) * 8 };
+    if (POOL_UNLIKELY(!p)) return fixed_pool_free_slow(p, block);
+    uintptr_t off = (uintptr_t)block - (uintptr_t)p->blocks;
+    size_t i = (size_t)((off >> p->stride_shift) | (off << ((BITS - p->stride_shift) % BITS)));
+    if (POOL_UNLIKELY(i >= p->fast_blocks || !p->allocated[i])) return fixed_pool_free_slow(p, block);
+    p->allocated[i] = 0;
+    fixed_free_block *b = block;
+    b->next = p->free_head;
+    p->free_head = b;
+    p->used--;
+    return POOL_OK;
+}
 
 /* Inspection. */
 void fixed_pool_stats(const fixed_pool *p, fixed_stats *s);
