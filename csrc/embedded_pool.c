@@ -217,8 +217,11 @@ static size_t gap_good_fit(embedded_pool *p, size_t extent)
     if (units >= CLASS_SL) rounded += ((size_t)1 << (bit_high(units) - CLASS_SL_LOG2)) - 1;
     p->steps++;
     uint64_t above = p->class_map & (~(uint64_t)0 << class_of(rounded));
-    if (above) found = p->class_head[bit_low(above)];
-    if (found != NONE && gap_after(p, found) >= extent) return found;
+    if (above) {
+        unsigned c = bit_low(above);
+        found = p->class_head[c];
+        if (c != CLASS_COUNT - 1 || gap_after(p, found) >= extent) return found;
+    }
     found = p->class_head[class_of(units)];
     return found != NONE && gap_after(p, found) >= extent ? found : NONE;
 }
@@ -436,15 +439,20 @@ static int handle_slot(const embedded_pool *p, emb_handle h, size_t *out)
     return POOL_OK;
 }
 
-/* The owner of a gap for `extent` bytes: the policy's search, then - only when the free bytes
- * suffice but no gap was found - compaction and an exhaustive walk. */
+/* The rare path of a search that found no gap: when the free bytes suffice, compaction and
+ * an exhaustive walk; NONE otherwise. Out of line, so the common path stays small. */
+POOL_COLD static size_t room_by_compaction(embedded_pool *p, size_t extent)
+{
+    if (p->size - p->data_start - p->used < extent) return NONE;
+    pool_compact(p);
+    return gap_first_fit(p, extent);
+}
+
+/* The owner of a gap for `extent` bytes: the policy's search, then the rare path. */
 static int pool_find_room(embedded_pool *p, size_t extent, size_t *at)
 {
     *at = gap_find(p, extent);
-    if (*at != NONE) return POOL_OK;
-    if (p->size - p->data_start - p->used < extent) return POOL_ENOMEM;
-    pool_compact(p);
-    *at = gap_first_fit(p, extent);
+    if (POOL_UNLIKELY(*at == NONE)) *at = room_by_compaction(p, extent);
     return *at != NONE ? POOL_OK : POOL_ENOMEM;
 }
 
@@ -453,12 +461,12 @@ int embedded_pool_alloc(embedded_pool *p, size_t size, emb_handle *out)
     if (!p || !out) return POOL_EINVAL;
     section_enter(p);
     p->steps = 0;
-    if (size == 0) return section_exit(p, POOL_EINVAL);
-    if (size > p->size - p->data_start) return section_exit(p, POOL_ENOMEM);
-    if (p->nlive == p->nslots) return section_exit(p, POOL_ENOMEM);
+    if (POOL_UNLIKELY(size == 0)) return section_exit(p, POOL_EINVAL);
+    if (POOL_UNLIKELY(size > p->size - p->data_start || p->nlive == p->nslots))
+        return section_exit(p, POOL_ENOMEM);
     size_t at;
     int err = pool_find_room(p, block_extent(size), &at);
-    if (err != POOL_OK) return section_exit(p, err);
+    if (POOL_UNLIKELY(err != POOL_OK)) return section_exit(p, err);
     size_t i = slot_take(p);
     emb_slot *s = &p->slots[i];
     s->offset = (uint32_t)slot_end(&p->slots[at]);
@@ -534,9 +542,9 @@ int embedded_pool_free(embedded_pool *p, emb_handle h)
     p->steps = 1;
     size_t i;
     int err = handle_slot(p, h, &i);
-    if (err != POOL_OK) return section_exit(p, err);
+    if (POOL_UNLIKELY(err != POOL_OK)) return section_exit(p, err);
     emb_slot *s = &p->slots[i];
-    if (s->lock) return section_exit(p, POOL_ELOCKED);
+    if (POOL_UNLIKELY(s->lock)) return section_exit(p, POOL_ELOCKED);
     if (p->flags & EMB_ZERO_ON_FREE) memset(pool_base(p) + s->offset, 0, block_extent(s->size));
     block_detach(p, i);
     s->size = 0;
