@@ -6,6 +6,24 @@
 
 typedef fixed_free_block free_block;
 
+/* The pool. Invariants: blocks [0, high_water) were handed out at least once; each of them is
+ * either allocated (its flag in fast.allocated is 1) or on the free list exactly once; blocks
+ * [high_water, count) are untouched and on no list; fast.used + list length == high_water.
+ * The free list is fast.free_head when the stride is a power of two (fast.blocks ==
+ * high_water), else slow_head (fast.blocks == 0, fast.free_head == NULL). */
+struct fixed_pool {
+    fixed_fast fast;             /* first: the inline fast paths' state (fixed_pool.h) */
+    fixed_free_block *slow_head; /* the free list of a pool the fast paths do not serve */
+    size_t block_size;           /* requested bytes per block */
+    size_t stride;               /* distance between blocks: >= block_size, >= a pointer, aligned */
+    size_t count;                /* number of blocks */
+    size_t high_water;           /* blocks ever handed out */
+    size_t failed;               /* refused allocations */
+    void *own_blocks;            /* block memory to release on destroy (NULL when not ours) */
+    pool_allocator allocator;    /* where this pool's memory came from */
+    int owns_header;             /* 1 when the struct itself came from `allocator` */
+};
+
 _Static_assert(sizeof(free_block) == sizeof(void *), "a free block holds exactly one pointer");
 
 static void *default_alloc(size_t size, void *ctx)
@@ -39,8 +57,11 @@ static int layout_blocks(size_t block_size, size_t count, size_t align, block_la
     return size_mul(out->stride, count, &out->bytes);
 }
 
-/* The allocated map has a byte per block, not a bit: alloc then marks a block with one store
- * and free tests and clears it with one load and one store. */
+/* The allocated map has a flag per block, not a bit: alloc marks a block with one store and
+ * free tests and clears it with one load and one store. The flags are _Bool, not a character
+ * type, so storing one does not make the compiler reload every field of the pool. */
+_Static_assert(sizeof(_Bool) == 1, "a flag per block is one byte");
+
 static size_t map_bytes(size_t count)
 {
     return count;
@@ -48,7 +69,7 @@ static size_t map_bytes(size_t count)
 
 static int block_bit(const fixed_pool *p, size_t i)
 {
-    return p->allocated[i];
+    return p->fast.allocated[i];
 }
 
 static int pool_fast(const fixed_pool *p)
@@ -59,17 +80,17 @@ static int pool_fast(const fixed_pool *p)
 /* The free list this pool uses (see the invariants in fixed_pool.h). */
 static free_block **list_head(fixed_pool *p)
 {
-    return pool_fast(p) ? &p->free_head : &p->slow_head;
+    return pool_fast(p) ? &p->fast.free_head : &p->slow_head;
 }
 
 static const free_block *list_first(const fixed_pool *p)
 {
-    return pool_fast(p) ? p->free_head : p->slow_head;
+    return pool_fast(p) ? p->fast.free_head : p->slow_head;
 }
 
 static unsigned char *block_at(const fixed_pool *p, size_t i)
 {
-    return p->blocks + i * p->stride;
+    return p->fast.base + i * p->stride;
 }
 
 /* Index of the block at byte `off` from block 0, or -1 when `off` is not a block start below
@@ -83,23 +104,23 @@ static long block_index_at(const fixed_pool *p, uintptr_t off)
 
 static long block_index(const fixed_pool *p, const void *ptr)
 {
-    return block_index_at(p, (uintptr_t)ptr - (uintptr_t)p->blocks);
+    return block_index_at(p, (uintptr_t)ptr - (uintptr_t)p->fast.base);
 }
 
 static void pool_init_fields(fixed_pool *p, size_t block_size, size_t stride, size_t count)
 {
     p->block_size = block_size;
     p->stride = stride;
-    p->stride_shift = 0;
+    p->fast.stride_shift = 0;
     if (size_is_pow2(stride))
-        while (((size_t)1 << p->stride_shift) != stride) p->stride_shift++;
+        while (((size_t)1 << p->fast.stride_shift) != stride) p->fast.stride_shift++;
     p->count = count;
-    p->free_head = p->slow_head = NULL;
+    p->fast.free_head = p->slow_head = NULL;
     p->high_water = 0;
-    p->fast_blocks = 0;
-    p->used = 0;
+    p->fast.blocks = 0;
+    p->fast.used = 0;
     p->failed = 0;
-    memset(p->allocated, 0, map_bytes(count));
+    memset(p->fast.allocated, 0, map_bytes(count));
 }
 
 int fixed_pool_create_with(fixed_pool **out, size_t block_size, size_t count, size_t align,
@@ -121,9 +142,9 @@ int fixed_pool_create_with(fixed_pool **out, size_t block_size, size_t count, si
         use.release(p, use.ctx); /* the half-made pool must not leak */
         return POOL_ENOMEM;
     }
-    p->allocated = (_Bool *)(p + 1);
+    p->fast.allocated = (_Bool *)(p + 1);
     p->own_blocks = memory;
-    p->blocks = (unsigned char *)(((uintptr_t)memory + (l.align - 1)) & ~(uintptr_t)(l.align - 1));
+    p->fast.base = (unsigned char *)(((uintptr_t)memory + (l.align - 1)) & ~(uintptr_t)(l.align - 1));
     p->allocator = use;
     p->owns_header = 1;
     pool_init_fields(p, block_size, l.stride, count);
@@ -169,8 +190,8 @@ int fixed_pool_create_in(fixed_pool **out, void *buffer, size_t buffer_size, siz
     if ((uintptr_t)buffer % header_align) return POOL_EALIGN;
     if (buffer_size < total) return POOL_ENOMEM;
     fixed_pool *p = buffer;
-    p->allocated = (_Bool *)(p + 1);
-    p->blocks = (unsigned char *)buffer + at;
+    p->fast.allocated = (_Bool *)(p + 1);
+    p->fast.base = (unsigned char *)buffer + at;
     p->own_blocks = NULL;
     p->allocator = (pool_allocator){default_alloc, default_release, NULL};
     p->owns_header = 0;
@@ -195,8 +216,8 @@ int fixed_pool_alloc_slow(fixed_pool *p, void **out)
     free_block **head = list_head(p), *b = *head;
     if (b) {
         *head = b->next;
-        p->allocated[(size_t)block_index(p, b)] = 1; /* a listed block is a touched block start */
-        p->used++;
+        p->fast.allocated[(size_t)block_index(p, b)] = 1; /* a listed block is a touched block start */
+        p->fast.used++;
         *out = b;
         return POOL_OK;
     }
@@ -206,9 +227,9 @@ int fixed_pool_alloc_slow(fixed_pool *p, void **out)
         return POOL_ENOMEM;
     }
     size_t i = p->high_water++;
-    if (pool_fast(p)) p->fast_blocks = p->high_water;
-    p->allocated[i] = 1;
-    p->used++;
+    if (pool_fast(p)) p->fast.blocks = p->high_water;
+    p->fast.allocated[i] = 1;
+    p->fast.used++;
     *out = block_at(p, i);
     return POOL_OK;
 }
@@ -220,12 +241,12 @@ int fixed_pool_free_slow(fixed_pool *p, void *block)
     if (!p || !block) return POOL_EINVAL;
     long index = block_index(p, block);
     if (index < 0) return POOL_EFOREIGN;
-    if (!p->allocated[index]) return POOL_EDOUBLEFREE;
-    p->allocated[index] = 0;
+    if (!p->fast.allocated[index]) return POOL_EDOUBLEFREE;
+    p->fast.allocated[index] = 0;
     free_block *b = block, **head = list_head(p);
     b->next = *head;
     *head = b;
-    p->used--;
+    p->fast.used--;
     return POOL_OK;
 }
 
@@ -235,15 +256,15 @@ void fixed_pool_stats(const fixed_pool *p, fixed_stats *s)
     s->block_size = p->block_size;
     s->stride = p->stride;
     s->count = p->count;
-    s->used = p->used;
-    s->free = p->count - p->used;
+    s->used = p->fast.used;
+    s->free = p->count - p->fast.used;
     s->high_water = p->high_water;
     s->failed = p->failed;
 }
 
 unsigned char *fixed_pool_base(const fixed_pool *p)
 {
-    return p ? p->blocks : NULL;
+    return p ? p->fast.base : NULL;
 }
 
 long fixed_pool_free_head(const fixed_pool *p)
@@ -281,13 +302,13 @@ const char *fixed_pool_check(const fixed_pool *p)
 {
     if (!p) return "pool is NULL";
     if (p->stride < sizeof(free_block) || p->stride < p->block_size) return "stride too small";
-    if ((uintptr_t)p->blocks % _Alignof(free_block)) return "blocks are not pointer-aligned";
+    if ((uintptr_t)p->fast.base % _Alignof(free_block)) return "blocks are not pointer-aligned";
     if (p->high_water > p->count) return "high-water mark beyond the pool";
-    if (p->used > p->high_water) return "more blocks used than ever handed out";
-    if (p->fast_blocks != (pool_fast(p) ? p->high_water : 0))
+    if (p->fast.used > p->high_water) return "more blocks used than ever handed out";
+    if (p->fast.blocks != (pool_fast(p) ? p->high_water : 0))
         return "the fast path's block count does not match the high-water mark";
-    if (!pool_fast(p) && p->free_head) return "a pool without fast paths has a fast free list";
-    if (pool_fast(p) && p->stride != (size_t)1 << p->stride_shift) return "stride shift is wrong";
+    if (!pool_fast(p) && p->fast.free_head) return "a pool without fast paths has a fast free list";
+    if (pool_fast(p) && p->stride != (size_t)1 << p->fast.stride_shift) return "stride shift is wrong";
     size_t listed = 0;
     for (const free_block *b = list_first(p); b; b = b->next) {
         long i = block_index(p, b);
@@ -295,9 +316,9 @@ const char *fixed_pool_check(const fixed_pool *p)
         if (block_bit(p, (size_t)i)) return "an allocated block is on the free list";
         if (++listed > p->high_water) return "free list has a cycle";
     }
-    if (listed + p->used != p->high_water) return "free list length does not match the counts";
+    if (listed + p->fast.used != p->high_water) return "free list length does not match the counts";
     size_t bits = 0;
-    for (size_t i = 0; i < p->count; i++) bits += p->allocated[i];
-    if (bits != p->used) return "allocated map does not match the used count";
+    for (size_t i = 0; i < p->count; i++) bits += p->fast.allocated[i];
+    if (bits != p->fast.used) return "allocated map does not match the used count";
     return NULL;
 }

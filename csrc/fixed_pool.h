@@ -13,31 +13,19 @@ typedef struct fixed_free_block {
     struct fixed_free_block *next; /* next free block, NULL at the end of the list */
 } fixed_free_block;
 
-/* The pool. Its fields are private: the header shows them only so that the fast paths of
- * alloc and free below inline into the caller's loop, as the fastest allocators do.
- * Invariants: blocks [0, high_water) were handed out at least once; each of them is either
- * allocated (its byte in `allocated` is 1) or on the free list exactly once; blocks
- * [high_water, count) are untouched and on no list; used + list length == high_water. The
- * fast paths serve a pool whose stride is a power of two: `fast_blocks` == high_water and its
- * list is `free_head`; any other pool keeps fast_blocks == 0 and free_head == NULL (its list
- * is `slow_head`), so every call takes the out-of-line path. */
-struct fixed_pool {
-    fixed_free_block *free_head; /* fast pools: most recently freed block (LIFO), or NULL */
-    unsigned char *blocks;       /* block 0; aligned to `align` */
+/* What the inline fast paths below read and write: the first member of every fixed_pool
+ * (private; shown here only so the fast paths inline into the caller's loop, as the fastest
+ * allocators do). The fast paths serve a pool whose stride is a power of two: `blocks` equals
+ * its high-water mark and its free list is `free_head`. Any other pool keeps blocks == 0 and
+ * free_head == NULL (its list lives elsewhere), so every call takes the out-of-line path. */
+typedef struct fixed_fast {
+    fixed_free_block *free_head; /* most recently freed block (LIFO), or NULL */
+    unsigned char *base;         /* block 0 */
     _Bool *allocated;            /* one flag per block: 1 while handed out (double-free check) */
-    unsigned stride_shift;       /* log2(stride) when the stride is a power of two, else 0 */
-    size_t fast_blocks;          /* blocks the fast free accepts: high_water, or 0 (see above) */
+    size_t blocks;               /* blocks the fast free accepts: the high-water mark, or 0 */
     size_t used;                 /* blocks currently handed out */
-    fixed_free_block *slow_head; /* other pools: the free list (LIFO), or NULL */
-    size_t block_size;           /* requested bytes per block */
-    size_t stride;               /* distance between blocks: >= block_size, >= a pointer, aligned */
-    size_t count;                /* number of blocks */
-    size_t high_water;           /* blocks ever handed out */
-    size_t failed;               /* refused allocations */
-    void *own_blocks;            /* block memory to release on destroy (NULL when not ours) */
-    pool_allocator allocator;    /* where this pool's memory came from */
-    int owns_header;             /* 1 when the struct itself came from `allocator` */
-};
+    unsigned stride_shift;       /* log2(stride) when the stride is a power of two, else 0 */
+} fixed_fast;
 
 typedef struct fixed_stats {
     size_t block_size;  /* bytes a caller asked for per block */
@@ -69,32 +57,34 @@ int fixed_pool_free_slow(fixed_pool *p, void *block);
 /* Pop the free list and mark the block allocated. */
 static inline int fixed_pool_alloc(fixed_pool *p, void **out)
 {
+    fixed_fast *f = (fixed_fast *)(void *)p; /* a struct's address is its first member's */
     fixed_free_block *b;
-    if (POOL_UNLIKELY(!p || !out || !(b = p->free_head))) return fixed_pool_alloc_slow(p, out);
-    p->free_head = b->next;
-    p->allocated[((uintptr_t)b - (uintptr_t)p->blocks) >> p->stride_shift] = 1;
-    p->used++;
+    if (POOL_UNLIKELY(!p || !out || !(b = f->free_head))) return fixed_pool_alloc_slow(p, out);
+    f->free_head = b->next;
+    f->allocated[((uintptr_t)b - (uintptr_t)f->base) >> f->stride_shift] = 1;
+    f->used++;
     *out = b;
     return POOL_OK;
 }
 
 /* Ownership in one compare: the offset from block 0, rotated right by log2(stride), is the
  * block's index when the offset is a multiple of the stride and huge otherwise (the low bits
- * rotate to the top; a pointer below block 0 wraps to a huge offset), so `index < fast_blocks`
+ * rotate to the top; a pointer below block 0 wraps to a huge offset), so `index < blocks`
  * refuses foreign, interior and untouched pointers at once. Then the block's byte in the
  * allocated map catches a double free. */
 static inline int fixed_pool_free(fixed_pool *p, void *block)
 {
     enum { BITS = sizeof(uintptr_t) * 8 };
+    fixed_fast *f = (fixed_fast *)(void *)p;
     if (POOL_UNLIKELY(!p)) return fixed_pool_free_slow(p, block);
-    uintptr_t off = (uintptr_t)block - (uintptr_t)p->blocks;
-    size_t i = (size_t)((off >> p->stride_shift) | (off << ((BITS - p->stride_shift) % BITS)));
-    if (POOL_UNLIKELY(i >= p->fast_blocks || !p->allocated[i])) return fixed_pool_free_slow(p, block);
-    p->allocated[i] = 0;
+    uintptr_t off = (uintptr_t)block - (uintptr_t)f->base;
+    size_t i = (size_t)((off >> f->stride_shift) | (off << ((BITS - f->stride_shift) % BITS)));
+    if (POOL_UNLIKELY(i >= f->blocks || !f->allocated[i])) return fixed_pool_free_slow(p, block);
+    f->allocated[i] = 0;
     fixed_free_block *b = block;
-    b->next = p->free_head;
-    p->free_head = b;
-    p->used--;
+    b->next = f->free_head;
+    f->free_head = b;
+    f->used--;
     return POOL_OK;
 }
 
