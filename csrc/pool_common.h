@@ -28,7 +28,8 @@ typedef enum pool_region_kind {
     POOL_REGION_FREE = 3,      /* free and reusable */
     POOL_REGION_TABLE = 4,     /* an allocation table or other bookkeeping */
     POOL_REGION_UNTOUCHED = 5, /* never handed out yet (beyond a high-water mark) */
-    POOL_REGION_OTHER = 6      /* memory the pool does not own or cannot classify */
+    POOL_REGION_OTHER = 6,     /* memory the pool does not own or cannot classify */
+    POOL_REGION_FOOTER = 7     /* a boundary tag: a copy of the header at a block's end */
 } pool_region_kind;
 
 /* A walker is called once per region, in address order. `offset` counts from the start of the

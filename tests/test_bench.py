@@ -36,7 +36,7 @@ def test_c_replay_of_bundled_traces_reports_latency_and_bounded_good_fit_steps(p
     trace = mp.Trace.parse(path.read_text())
     s = bench.shape(trace)
     pools = [p for p in bench.POOLS if bench.supports(p, s)]
-    assert pools == ["malloc", "EmbeddedPool", "EmbeddedPool first fit"]
+    assert pools == ["malloc", "EmbeddedPool", "EmbeddedPool first fit", "FreeListPool"]
     rows = {p: bench.replay_in_c(p, trace, s, 1) for p in pools}
     for r in rows.values():
         assert r.failures == 0 and 0 <= r.p50_ns <= r.p99_ns <= r.max_ns

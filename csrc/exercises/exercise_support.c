@@ -1,58 +1,161 @@
-/* exercise_support.c - the counting malloc and the not-implemented flag for exercise cells.
- * Each exercise runs in its own child process, so these process-wide counters are per run. */
+/* exercise_support.c - the tracked allocator and the reference pools for exercise cells.
+ * Each check process loads one build of one cell, so these process-wide tables are per run. */
+#define _POSIX_C_SOURCE 200809L /* write() */
 #include "exercise_support.h"
 
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
 
-static long tracked_count;
+/* The live blocks: pointer and requested size of each, unordered; `live` entries are used.
+ * Every block ex_malloc handed out and nobody freed is in here exactly once. */
+typedef struct tracked_block {
+    void *block;  /* what malloc returned */
+    size_t size;  /* what the cell asked for */
+} tracked_block;
+static tracked_block *table;
+static size_t live, room;
+static size_t live_bytes; /* sum of the live blocks' sizes: at most EX_MEMORY_BUDGET */
+static long foreign_frees;
 static size_t requested_total;
-static int not_implemented;
+static int channel_fd = -1;
+static char channel_key[80];
+
+static long table_find(const void *block)
+{
+    for (size_t i = live; i-- > 0;)
+        if (table[i].block == block) return (long)i;
+    return -1;
+}
+
+static int table_add(void *block, size_t size)
+{
+    if (live == room) {
+        size_t bigger = room ? room * 2 : 64;
+        tracked_block *grown = realloc(table, bigger * sizeof *table);
+        if (!grown) return 0;
+        table = grown;
+        room = bigger;
+    }
+    table[live].block = block;
+    table[live].size = size;
+    live++;
+    return 1;
+}
+
+static void report_failure(size_t size)
+{
+    char line[200];
+    int n = snprintf(line, sizeof line, "%s\t{\"event\": \"malloc-failed\", \"size\": %zu, "
+                     "\"total\": %zu}\n", channel_key, size, requested_total);
+    if (channel_fd >= 0 && n > 0 && (size_t)n < sizeof line && write(channel_fd, line, (size_t)n) < 0)
+        channel_fd = -1;
+}
+
+static int over_budget(size_t size)
+{
+    return size > EX_MEMORY_BUDGET - live_bytes;
+}
+
+static void *tracked(void *block, size_t size)
+{
+    if (!block) {
+        if (size) report_failure(size);
+        return NULL;
+    }
+    if (!table_add(block, size)) {
+        free(block);
+        report_failure(size);
+        return NULL;
+    }
+    requested_total += size;
+    live_bytes += size;
+    return block;
+}
+
+void *ex_malloc(size_t size)
+{
+    if (over_budget(size)) return tracked(NULL, size);
+    return tracked(malloc(size ? size : 1), size);
+}
+
+void *ex_calloc(size_t n, size_t size)
+{
+    if (n && size > SIZE_MAX / n) return NULL;
+    size_t bytes = n * size;
+    if (over_budget(bytes)) return tracked(NULL, bytes);
+    return tracked(bytes ? calloc(n, size) : calloc(1, 1), bytes);
+}
+
+void *ex_realloc(void *block, size_t size)
+{
+    if (!block) return ex_malloc(size);
+    long i = table_find(block);
+    if (i < 0) {
+        foreign_frees++;
+        return NULL;
+    }
+    void *moved = size > table[i].size && over_budget(size - table[i].size)
+                  ? NULL : realloc(block, size ? size : 1);
+    if (!moved) {
+        report_failure(size);
+        return NULL;
+    }
+    live_bytes = live_bytes - table[i].size + size;
+    table[i].block = moved;
+    table[i].size = size;
+    return moved;
+}
+
+void ex_free(void *block)
+{
+    if (!block) return;
+    long i = table_find(block);
+    if (i < 0) {
+        foreign_frees++;
+        return;
+    }
+    live_bytes -= table[i].size;
+    table[i] = table[--live];
+    free(block);
+}
+
+size_t ex_block_size(const void *block)
+{
+    long i = table_find(block);
+    return i < 0 ? 0 : table[i].size;
+}
+
+long ex_foreign_frees(void)
+{
+    return foreign_frees;
+}
 
 void *tracked_malloc(size_t size)
 {
-    void *block = malloc(size);
-    if (block) tracked_count++;
-    return block;
+    return ex_malloc(size);
 }
 
 void tracked_free(void *block)
 {
-    if (block) tracked_count--;
-    free(block);
+    ex_free(block);
 }
 
 long tracked_live(void)
 {
-    return tracked_count;
+    return (long)live;
 }
 
-void tracked_reset(void)
+void ex_channel_open(int fd, const char *key)
 {
-    tracked_count = 0;
-}
-
-void *ex_malloc_counted(size_t size)
-{
-    void *block = malloc(size);
-    if (block || size == 0) {
-        requested_total += size;
-        return block;
-    }
-    printf("{\"event\": \"malloc-failed\", \"size\": %zu, \"total\": %zu}\n", size,
-           requested_total);
-    fflush(stdout);
-    return NULL;
+    channel_fd = fd;
+    snprintf(channel_key, sizeof channel_key, "%s", key);
+    setvbuf(stdout, NULL, _IONBF, 0); /* a crash must not lose what the cell printed */
 }
 
 void mp_not_implemented(void)
 {
-    not_implemented = 1;
-}
-
-int mp_was_not_implemented(void)
-{
-    return not_implemented;
 }
 
 void *ex_ref_bump_alloc(ex_bump *b, size_t size)

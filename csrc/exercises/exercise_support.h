@@ -1,26 +1,35 @@
-/* exercise_support.h - what exercise cells may use beside the C library: a counting malloc
- * (to find leaks), the "not implemented yet" marker of released stubs, and the structs the
- * exercises are about. Student functions are named ex_* so none can shadow a libc symbol. */
+/* exercise_support.h - what exercise cells may use beside the C library: a tracked allocator
+ * (malloc, calloc, realloc and free in a cell are these, so the checks know every block's size
+ * and count the live ones), the "not implemented yet" marker of released stubs, and the structs
+ * the exercises are about. Student functions are named ex_* so none can shadow a libc symbol. */
 #ifndef EXERCISE_SUPPORT_H
 #define EXERCISE_SUPPORT_H
 
 #include <stddef.h>
 #include <stdint.h>
 
-/* malloc/free that count live blocks, for the leak exercise. */
+/* The tracked allocator. Its table of live blocks is private to exercise_support.c: no call
+ * resets it, and freeing a pointer it never handed out is counted, not passed to libc. */
+#define EX_MEMORY_BUDGET ((size_t)1 << 30) /* live bytes a cell may hold: then malloc says NULL */
+void *ex_malloc(size_t size);
+void *ex_calloc(size_t n, size_t size);
+void *ex_realloc(void *block, size_t size);
+void ex_free(void *block);
+size_t ex_block_size(const void *block); /* bytes requested for a live block; 0 if unknown */
+long ex_foreign_frees(void);             /* frees of pointers the allocator never handed out */
+
+/* The names the leak exercise uses: the same tracked allocator. */
 void *tracked_malloc(size_t size);
 void tracked_free(void *block);
 long tracked_live(void);
-void tracked_reset(void);
 
-/* Student files call this when they write malloc (see build.py): it is malloc, but a NULL
- * result is reported on stdout, so a runaway allocation is named even if the NULL then
- * crashes the program. */
-void *ex_malloc_counted(size_t size);
+/* The parent's result channel: a NULL from malloc is reported there, so a runaway allocation
+ * is named even if the NULL then crashes the program. Also makes stdout unbuffered, so a crash
+ * loses nothing the cell printed. Called by the checker, not by cells. */
+void ex_channel_open(int fd, const char *key);
 
-/* Called by a released stub; the checks then say "not implemented yet". */
+/* A released stub calls this; the grader recognises the stub before running anything. */
 void mp_not_implemented(void);
-int mp_was_not_implemented(void);
 
 /* A bump allocator over caller memory (lesson 02). */
 typedef struct ex_bump {
@@ -53,7 +62,7 @@ typedef struct ex_block {
     int locked;
 } ex_block;
 
-/* Workload features for choosing a pool (lesson 05). */
+/* Workload features for choosing a pool (lesson 05's decision guide). */
 typedef struct ex_workload {
     int sizes_all_equal;     /* every request has the same size */
     int freed_all_at_once;   /* objects die together (end of a request, frame, parse) */

@@ -18,6 +18,7 @@ from mempools.errors import (
     UseAfterClose,
 )
 from mempools.fixed import FixedPool
+from mempools.free_list import FreeListPool
 from mempools.malloc import Malloc
 from mempools.trace import (
     Op,
@@ -30,6 +31,21 @@ from mempools.trace import (
     replay,
 )
 
+# loaded on first use: `mp.predict` is the (callable) module mempools.predict
+_LAZY = {"predict": ("mempools.predict", None), "practice": ("mempools.practice", None),
+         "show_c": ("mempools.source", "show_c")}
+
+
+def __getattr__(name: str) -> object:
+    if name not in _LAZY:
+        raise AttributeError(f"module 'mempools' has no attribute {name!r}")
+    import importlib
+
+    module_name, attr = _LAZY[name]
+    module = importlib.import_module(module_name)
+    return module if attr is None else getattr(module, attr)
+
+
 __all__ = [
     "BadAlignment",
     "BadSize",
@@ -37,6 +53,7 @@ __all__ = [
     "BumpPool",
     "EmbeddedPool",
     "FixedPool",
+    "FreeListPool",
     "Mark",
     "Op",
     "Replay",
@@ -61,4 +78,7 @@ __all__ = [
     "Region",
     "StaleHandle",
     "UseAfterClose",
+    "practice",
+    "predict",
+    "show_c",
 ]

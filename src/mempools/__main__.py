@@ -1,4 +1,5 @@
-"""Command line: `python -m mempools bench [--json]`, `release SRC DST`, `grade DIR --out CSV`."""
+"""Command line: `python -m mempools bench [--json]`, `release SRC DST`, `grade DIR --out CSV`,
+`practice TOPIC --seed N [--answer]`."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from pathlib import Path
 
 from tqdm import tqdm
 
-from mempools import bench, workloads
+from mempools import bench, practice, workloads
 from mempools.exercises import release
 from mempools.trace import Trace, TraceError
 
@@ -35,16 +36,37 @@ def main(argv: list[str] | None = None) -> int:
     r.add_argument("src", type=Path)
     r.add_argument("dst", type=Path)
     g = commands.add_parser("grade", help="check every exercise of submitted notebooks into a CSV")
-    g.add_argument("dir", type=Path)
-    g.add_argument("--out", type=Path, default=Path("grades.csv"))
+    g.add_argument("dir", type=Path, nargs="?", help="one folder (or notebook) per student")
+    g.add_argument("--out", type=Path, default=Path("grades.csv"),
+                   help="the grade sheet; per-student totals go to <out>-totals.csv")
     g.add_argument("--jobs", type=int, default=None, help="parallel workers (default: all cores)")
+    g.add_argument("--no-sanitize", action="store_true",
+                   help="skip AddressSanitizer + UndefinedBehaviorSanitizer (on by default)")
+    g.add_argument("--bench", type=int, nargs="?", const=4, metavar="STUDENTS",
+                   help="time grading of generated submissions and print seconds per row")
+    p = commands.add_parser("practice", help="a seeded problem; --answer reveals its answer")
+    p.add_argument("topic", choices=sorted(practice.TOPICS))
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--answer", action="store_true", help="also print the answer and why")
     args = parser.parse_args(argv)
+    if args.command == "practice":
+        if args.seed < 0:
+            parser.error("--seed must not be negative")
+        print(practice.problem(args.topic, args.seed).text(answer=args.answer))
+        return 0
     if args.command == "release":
         for path in release.release(args.src, args.dst):
             print("wrote", path)
         return 0
+    if args.command == "grade" and args.bench:
+        from mempools.exercises import grading_bench
+
+        print(grading_bench.run(args.bench, args.jobs, sanitize=not args.no_sanitize))
+        return 0
     if args.command == "grade":
-        grades = release.grade(args.dir, args.out, args.jobs)
+        if args.dir is None:
+            parser.error("grade needs the folder of submissions (or --bench)")
+        grades = release.grade(args.dir, args.out, args.jobs, sanitize=not args.no_sanitize)
         students = sorted({g.student for g in grades})
         for student in students:
             mine = [g for g in grades if g.student == student]

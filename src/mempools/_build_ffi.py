@@ -32,7 +32,7 @@ typedef enum pool_error {
 } pool_error;
 typedef enum pool_region_kind {
     POOL_REGION_HEADER, POOL_REGION_PAYLOAD, POOL_REGION_PADDING, POOL_REGION_FREE,
-    POOL_REGION_TABLE, POOL_REGION_UNTOUCHED, POOL_REGION_OTHER
+    POOL_REGION_TABLE, POOL_REGION_UNTOUCHED, POOL_REGION_OTHER, POOL_REGION_FOOTER
 } pool_region_kind;
 typedef void (*pool_walker)(size_t offset, size_t size, int kind, long owner, void *user);
 const char *pool_error_name(int code);
@@ -183,6 +183,47 @@ void naive_embedded_free(naive_embedded *p, int slot);
 int naive_embedded_realloc(naive_embedded *p, int slot, size_t size);
 """
 
+# The free-list allocator (lesson 05): its own block, so it merges cleanly with the others.
+FREE_LIST_SOURCES = ["free_list_pool.c", "free_list_bench.c"]
+FREE_LIST_HEADERS = ["free_list_pool.h", "free_list_bench.h"]
+FREE_LIST_CDEF = """
+typedef struct free_list_pool free_list_pool;
+#define FL_ALIGN ...
+#define FL_MIN_BLOCK ...
+#define FL_CLASSES ...
+#define FL_NO_SPLIT ...
+#define FL_FOOTER_ALWAYS ...
+typedef enum fl_lists { FL_IMPLICIT, FL_EXPLICIT, FL_ADDRESS, FL_SEGREGATED } fl_lists;
+typedef enum fl_fit { FL_FIRST, FL_NEXT, FL_BEST, FL_WORST } fl_fit;
+typedef enum fl_coalesce { FL_IMMEDIATE, FL_DEFERRED, FL_NEVER } fl_coalesce;
+typedef struct fl_stats {
+    size_t capacity, table_bytes, heap_bytes, used_blocks, used_bytes, free_blocks, free_bytes,
+           largest_free, allocs, frees, reallocs, failed, splits, coalesces, extends,
+           last_steps, max_steps, total_steps, ops;
+} fl_stats;
+int free_list_pool_create_in(free_list_pool **out, void *region, size_t size, int lists, int fit,
+                             int coalesce, unsigned flags);
+int free_list_pool_alloc(free_list_pool *p, size_t size, void **out);
+int free_list_pool_free(free_list_pool *p, void *block);
+int free_list_pool_realloc(free_list_pool *p, void *block, size_t size, void **out);
+void free_list_pool_coalesce(free_list_pool *p);
+void free_list_pool_stats(const free_list_pool *p, fl_stats *s);
+unsigned char *free_list_pool_base(const free_list_pool *p);
+size_t free_list_pool_block_size(const free_list_pool *p, size_t size);
+size_t free_list_pool_lists(const free_list_pool *p);
+size_t free_list_pool_list_head(const free_list_pool *p, size_t k);
+void free_list_pool_walk(const free_list_pool *p, pool_walker fn, void *user);
+const char *free_list_pool_check(const free_list_pool *p);
+int free_list_bench_replay(const char *kinds, const size_t *ids, const size_t *sizes,
+                           size_t n_ops, size_t n_ids, size_t capacity, int lists, int fit,
+                           int coalesce, unsigned flags, size_t repeats, bench_result *out,
+                           size_t *footprint);
+int free_list_bench_libc_peak(const char *kinds, const size_t *ids, const size_t *sizes,
+                              size_t n_ops, size_t n_ids, size_t *peak);
+"""
+SOURCES += FREE_LIST_SOURCES
+CDEF += FREE_LIST_CDEF
+
 ffibuilder = FFI()
 ffibuilder.cdef(CDEF)
 ffibuilder.set_source(
@@ -198,7 +239,7 @@ ffibuilder.set_source(
     #include "bench.h"
     #include "fault_injection.h"
     #include "naive/naive_pools.h"
-    """,
+    """ + "".join(f'#include "{h}"\n' for h in FREE_LIST_HEADERS),
     # relative to setup.py, as setuptools wants for sdists and editable installs
     sources=[f"csrc/{name}" for name in SOURCES],
     include_dirs=[str(CSRC)],

@@ -14,14 +14,16 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from mempools._native import ffi, lib
+from mempools.block import Block
 from mempools.bump import BumpPool
 from mempools.embedded import POLICIES, EmbeddedPool
 from mempools.fixed import FixedPool
+from mempools.free_list import COALESCING, FITS, FOOTERS, LISTS, FreeListPool
 from mempools.malloc import Malloc
 from mempools.pool import Pool
 from mempools.trace import Op, Trace, replay
 
-POOLS = ("malloc", "BumpPool", "FixedPool", "EmbeddedPool", "EmbeddedPool first fit")
+POOLS = ("malloc", "BumpPool", "FixedPool", "EmbeddedPool", "EmbeddedPool first fit", "FreeListPool")
 _C_POOL = {"malloc": lib.BENCH_MALLOC, "BumpPool": lib.BENCH_BUMP, "FixedPool": lib.BENCH_FIXED,
            "EmbeddedPool": lib.BENCH_EMBEDDED, "EmbeddedPool first fit": lib.BENCH_EMBEDDED_FIRST}
 
@@ -213,6 +215,8 @@ def _param(pool: str, s: Shape) -> int:
         return (s.total_bytes + 8 * s.ops + 4096) // 8 * 8
     if pool == "FixedPool":
         return s.max_size
+    if pool == "FreeListPool":
+        return free_list_capacity_of(s)
     if pool.startswith("EmbeddedPool"):
         return (2 * s.peak_bytes + 8 * s.max_live + s.max_size + 7) // 8 * 8
     return 0
@@ -226,12 +230,16 @@ def _python_pool(pool: str, s: Shape) -> Pool:
     if pool.startswith("EmbeddedPool"):
         return EmbeddedPool.for_blocks(_param(pool, s), max(s.max_live, 1),
                                        policy="first" if pool.endswith("first fit") else "good")
+    if pool == "FreeListPool":
+        return FreeListPool(_param(pool, s))
     return Malloc()
 
 
 def replay_in_c(pool: str, trace: Trace, s: Shape, repeats: int) -> Any:
     """Time `trace` on `pool` inside C (a fresh pool per pass): the bench_result - ns per op,
     steps, refusals and per-op latency percentiles."""
+    if pool == "FreeListPool":
+        return free_list_replay(trace, repeats=repeats)
     kinds = ffi.new("char[]", "".join(op.kind for op in trace.ops).encode())
     ids = ffi.new("size_t[]", [op.id for op in trace.ops])
     sizes = ffi.new("size_t[]", [op.size or 0 for op in trace.ops])
@@ -241,6 +249,107 @@ def replay_in_c(pool: str, trace: Trace, s: Shape, repeats: int) -> Any:
     if err:
         raise MemoryError(f"bench_replay({pool}) could not set up: error {err}")
     return out
+
+
+# -- the free-list allocator (its own C replay, csrc/free_list_bench.c) --------------------------
+@dataclass
+class FreeListRun:
+    """One free-list configuration on one trace, replayed in C."""
+
+    ns_per_op: float
+    mean_steps: float  # blocks or list nodes visited per call
+    max_steps: int
+    failures: int
+    footprint: int  # bytes the heap reached, control block included
+    peak_live: int  # the trace's peak live payload
+    p50_ns: float  # per-op latency: median, 99th percentile, worst (fastest of the repeats)
+    p99_ns: float
+    max_ns: float
+
+    @property
+    def utilisation(self) -> float:
+        """Peak live payload / peak bytes held: the one definition every pool uses."""
+        return self.peak_live / self.footprint if self.footprint else 0.0
+
+
+def free_list_capacity_of(s: Shape) -> int:
+    """A region no replay of the trace can outgrow: every call grows the heap by at most one
+    block (payload + header + rounding), plus the control block."""
+    return s.total_bytes + 48 * s.ops + 4096
+
+
+def free_list_capacity(trace: Trace) -> int:
+    return free_list_capacity_of(shape(trace))
+
+
+def free_list_replay(trace: Trace, lists: str = "explicit", fit: str = "first",
+                     coalesce: str = "immediate", footers: str = "free", split: bool = True,
+                     repeats: int = 5, capacity: int | None = None) -> FreeListRun:
+    """Replay `trace` on a FreeListPool built in C with these choices; timed in C."""
+    s = shape(trace)
+    flags = FOOTERS[footers] | (0 if split else lib.FL_NO_SPLIT)
+    kinds, ids, sizes, n_ids = _trace_arrays(trace)
+    out, footprint = ffi.new("bench_result *"), ffi.new("size_t *")
+    err = lib.free_list_bench_replay(kinds, ids, sizes, s.ops, n_ids,
+                                     capacity or free_list_capacity_of(s), LISTS[lists],
+                                     FITS[fit], COALESCING[coalesce], flags, repeats, out,
+                                     footprint)
+    if err:
+        raise MemoryError(f"free_list_bench_replay could not set up: error {err}")
+    return FreeListRun(out.ns_per_op, out.mean_steps, int(out.max_steps), int(out.failures),
+                       int(footprint[0]), s.peak_bytes, out.p50_ns, out.p99_ns, out.max_ns)
+
+
+def _trace_arrays(trace: Trace) -> tuple[object, object, object, int]:
+    kinds = ffi.new("char[]", "".join(op.kind for op in trace.ops).encode())
+    ids = ffi.new("size_t[]", [op.id for op in trace.ops])
+    sizes = ffi.new("size_t[]", [op.size or 0 for op in trace.ops])
+    return kinds, ids, sizes, max(op.id for op in trace.ops) + 1
+
+
+def libc_utilisation(trace: Trace) -> float:
+    """Peak live payload / peak bytes of libc's live chunks (headers included), replayed in C:
+    what mp.Malloc reports, without the Python loop. An upper bound: free chunks are unseen."""
+    kinds, ids, sizes, n_ids = _trace_arrays(trace)
+    peak = ffi.new("size_t *")
+    err = lib.free_list_bench_libc_peak(kinds, ids, sizes, len(trace.ops), n_ids, peak)
+    if err:
+        raise MemoryError(f"libc ran out of memory replaying the trace: error {err}")
+    return shape(trace).peak_bytes / peak[0] if peak[0] else 0.0
+
+
+def libc_ns_per_op(trace: Trace, repeats: int = 5) -> float:
+    """libc malloc/realloc/free on the trace, timed in C (median of `repeats`)."""
+    return float(replay_in_c("malloc", trace, shape(trace), repeats).ns_per_op)
+
+
+def free_list_fit_table(traces: dict[str, Trace], lists: str = "address") -> str:
+    """Utilisation and mean steps per call of each fit on each trace (immediate coalescing)."""
+    lines = [f"{'trace':14}" + "".join(f"{fit:>14}" for fit in FITS)]
+    for name, trace in traces.items():
+        runs = [free_list_replay(trace, lists, fit, repeats=1) for fit in FITS]
+        lines.append(f"{name:14}" + "".join(f"{r.utilisation:7.1%} {r.mean_steps:6.1f}"
+                                            for r in runs))
+    return "\n".join(lines)
+
+
+def free_list_steps(trace: Trace, kinds: str = "a", **choices: str) -> list[int]:
+    """Steps (blocks or list nodes visited) of every call of the given kinds ('a', 'r', 'f'),
+    replaying `trace` on a FreeListPool built with `choices` (lists, fit, coalesce, ...)."""
+    pool = FreeListPool(free_list_capacity(trace), **choices)
+    live: dict[int, Block] = {}
+    steps = []
+    for op in trace.ops:
+        if op.kind == "a":
+            live[op.id] = pool.alloc(op.size or 0)
+        elif op.kind == "r":
+            live[op.id] = pool.realloc(live[op.id], op.size or 0)
+        else:
+            pool.free(live.pop(op.id))
+        if op.kind in kinds:
+            steps.append(pool.stats["last_steps"])
+    pool.close()
+    return steps
 
 
 def _space(pool: Pool, trace: Trace) -> tuple[float, float, float | None]:

@@ -15,7 +15,7 @@ class Region(NamedTuple):
 
     offset: int
     size: int
-    kind: str  # header, payload, padding, free, table, untouched, other
+    kind: str  # header, payload, padding, free, table, untouched, other, footer
     owner: str | None  # the block's label for payload/padding, else None
 
 

@@ -16,7 +16,7 @@ from mempools.errors import (
     error_for,
 )
 
-KINDS = ("header", "payload", "padding", "free", "table", "untouched", "other")
+KINDS = ("header", "payload", "padding", "free", "table", "untouched", "other", "footer")
 
 
 @ffi.def_extern()

@@ -1,53 +1,62 @@
-"""Compile a student's C for one exercise through cffi: the student's code in its own file
-(messages say student.c:LINE), -O0 -g so bugs behave as taught, a module name from a hash of
-everything that goes into it, and a cache so an unchanged cell compiles once."""
+"""Compile a student's C for one exercise: the student's code in its own file (messages say
+student.c:LINE), -O0 -g with assert enabled so bugs behave as taught, malloc and friends routed
+to the tracked allocator, the compiler itself sandboxed and time-limited, and a cache keyed by a
+hash of everything that goes in, whose files are checked against their hash before each use."""
 
 from __future__ import annotations
 
 import hashlib
 import os
+import re
+import shutil
 import subprocess
+import sysconfig
+import tempfile
+import threading
 from dataclasses import dataclass
+from importlib.machinery import EXTENSION_SUFFIXES
 from pathlib import Path
 
-from mempools.cprogram import CSRC, compiler
-from mempools.errors import PoolError
+from mempools.cprogram import compiler
+from mempools.exercises import sandbox
 from mempools.exercises.catalog import Exercise
+from mempools.resources import csrc_dir
 
-SUPPORT = CSRC / "exercises"
-SUPPORT_CDEF = """
-typedef struct ex_bump { unsigned char *base; size_t capacity; size_t offset; } ex_bump;
-typedef struct ex_free_block { struct ex_free_block *next; } ex_free_block;
-typedef struct ex_fixed {
-    unsigned char *blocks; size_t stride; size_t count; size_t high_water;
-    ex_free_block *free_head; unsigned char *in_use;
-} ex_fixed;
-typedef struct ex_block { size_t offset; size_t size; int locked; } ex_block;
-typedef struct ex_workload {
-    int sizes_all_equal; int freed_all_at_once; int malloc_available; int must_not_fragment;
-} ex_workload;
-void *tracked_malloc(size_t size);
-void tracked_free(void *block);
-long tracked_live(void);
-void tracked_reset(void);
-void mp_not_implemented(void);
-int mp_was_not_implemented(void);
-void *ex_ref_bump_alloc(ex_bump *b, size_t size);
-void *ex_ref_fixed_alloc(ex_fixed *p);
-void free(void *block);
-"""
-# The file that is compiled: headers, then the student's file, which holds only the student's
-# lines, so the compiler's messages say student.c:LINE and quote them.
-# malloc is redirected to a wrapper that reports a NULL result, so a runaway allocation is named.
+# The file that is compiled: headers, the allocator routing, then the student's file, which
+# holds only the student's lines, so the compiler's messages say student.c:LINE and quote them.
 UNIT = ('#include <stdint.h>\n#include <stdlib.h>\n#include <string.h>\n'
-        '#include "exercise_support.h"\n#define malloc(size) ex_malloc_counted(size)\n'
+        '#include "exercise_support.h"\n'
+        '#define malloc(size) ex_malloc(size)\n#define calloc(n, size) ex_calloc(n, size)\n'
+        '#define realloc(block, size) ex_realloc(block, size)\n#define free(block) ex_free(block)\n'
         '#include "student.c"\n')
-FLAGS = ["-std=c11", "-O0", "-g"]
-SANITIZE = ["-fsanitize=address,undefined", "-fno-omit-frame-pointer"]
+FLAGS = ["-std=c11", "-O0", "-g", "-fPIC"]
+WARNINGS = ["-Wall", "-Wextra"]
+SANITIZE = ["-fsanitize=address,undefined", "-fno-sanitize-recover=all", "-fno-omit-frame-pointer"]
+# Compile in the sandbox: the student's unit (the messages are the student's), list the names it
+# defines and uses, link it with the glue compiled once per exercise.
+SCRIPT = """set -e
+"$CC" $FLAGS $WARNINGS -I"$SUPPORT" -c student_unit.c -o student.o
+nm -g student.o > symbols.txt
+"$CC" $FLAGS -shared student.o module.o support.o -o "$OUT"
+"""
+# Names a cell may not call: the Python C API (a cell that runs Python inside the check process
+# could reach the checker's own state) and the dynamic loader (which would find it by name).
+FORBIDDEN = re.compile(r"^(_?Py|_Py|dlopen|dlsym|dlvsym|dlmopen|dladdr)")
+# The compiler runs no student code, and it starts cc1, as and ld: no process limit (which would
+# count every process of the user) and more open files.
+COMPILE_LIMITS = sandbox.Limits(cpu_seconds=30, memory=2**31, wall_seconds=60,
+                                file_bytes=256 * 2**20, open_files=256, processes=None)
+STANDARD_HEADERS = frozenset(
+    "assert complex ctype errno fenv float inttypes iso646 limits locale math setjmp signal "
+    "stdalign stdarg stdatomic stdbool stddef stdint stdio stdlib stdnoreturn string tgmath "
+    "threads time uchar wchar wctype".split())
+DIRECTIVE = re.compile(r"^\s*(?:#|%:|\?\?=)\s*(include_next|include|import|embed)\b(.*)$")
+ALLOWED_INCLUDE = re.compile(r"^\s*<(\w+)\.h>\s*(?://.*|/\*.*)?$")
 
 
-class CompileError(PoolError, ValueError):
-    """The student's C did not compile; the message is the compiler's, with student.c:LINE."""
+class CompileError(ValueError):
+    """The student's C did not compile (or includes what it may not); the message is the
+    compiler's, with student.c:LINE."""
 
 
 @dataclass(frozen=True)
@@ -61,51 +70,157 @@ class Built:
 
 
 def cache_dir() -> Path:
+    """The per-user cache of builds (a submission's sandbox never sees it)."""
     root = os.environ.get("MEMPOOLS_CACHE") or Path.home() / ".cache" / "mempools"
     path = Path(root) / "exercises"
-    path.mkdir(parents=True, exist_ok=True)
+    path.mkdir(parents=True, exist_ok=True, mode=0o700)
     return path
 
 
-def build(exercise: Exercise, source: str, sanitize: bool = False) -> Built:
-    """Compile `source` for `exercise` (or reuse the cached build of the same inputs)."""
+def support_cdef() -> str:
+    """The declarations of exercise_support.h, read from the header (cffi takes them as they
+    are once the preprocessor lines are gone)."""
+    header = (csrc_dir() / "exercises" / "exercise_support.h").read_text()
+    return "\n".join(line for line in header.splitlines() if not line.lstrip().startswith("#"))
+
+
+def refuse_includes(source: str) -> None:
+    """Only the C standard headers may be included: anything else could read files (or block
+    on a device) at compile time, and the exercise's declarations are already there."""
+    joined = source.replace("\\\n", " \n")  # a continued directive still starts its first line
+    for number, line in enumerate(joined.splitlines(), start=1):
+        match = DIRECTIVE.match(line)
+        if not match:
+            continue
+        header = ALLOWED_INCLUDE.match(match.group(2)) if match.group(1) == "include" else None
+        if not header or header.group(1) not in STANDARD_HEADERS:
+            what = f"#{match.group(1)}{match.group(2)}".strip()
+            raise CompileError(
+                f"student.c:{number}: `{what}` is not allowed: a cell may include only the C "
+                "standard headers (such as <stdio.h> or <string.h>); the exercise's own "
+                "declarations (ex_bump, tracked_malloc, ...) are already included")
+
+
+def build(exercise: Exercise, source: str, sanitize: bool = False,
+          cache: Path | None = None) -> Built:
+    """Compile `source` for `exercise`, or reuse a cached build of exactly the same inputs
+    whose bytes still match the hash recorded when it was built."""
+    refuse_includes(source)
     cc = compiler()
     flags = FLAGS + (SANITIZE if sanitize else [])
-    support = (SUPPORT / "exercise_support.c").read_text() + (SUPPORT / "exercise_support.h").read_text()
-    digest = hashlib.sha256("\0".join([source, exercise.cdef, SUPPORT_CDEF, " ".join(flags),
-                                       support]).encode()).hexdigest()[:16]
-    name = f"_mpex_{exercise.name.replace('-', '_')}_{digest}"
-    work = cache_dir() / name
-    work.mkdir(exist_ok=True)
-    student = work / "student.c"
-    student.write_text(source)
+    root = cache or cache_dir()
+    glue = _glue(exercise, cc, flags, cache_dir())
+    digest = _digest(source, UNIT, *(_sha256(o) for o in glue))
+    home = root / f"{exercise.name}-{digest}"
+    so = home / ("cell" + EXTENSION_SUFFIXES[0])
+    name = _module_name(exercise)
+    if _verified(home, [so]):
+        return Built(name, so, (home / "warnings.txt").read_text(), sanitize)
+    with tempfile.TemporaryDirectory(prefix="mpex-build-") as tmp:
+        work = Path(tmp)
+        for obj in glue:
+            shutil.copyfile(obj, work / obj.name)
+        warnings = _compile_cell(exercise, source, work, cc, flags, so.name)
+        home.mkdir(parents=True, exist_ok=True, mode=0o700)
+        (home / "warnings.txt").write_text(warnings)
+        shutil.copyfile(work / so.name, so)
+        _record(home, [so])
+    return Built(name, so, warnings, sanitize)
+
+
+def _module_name(exercise: Exercise) -> str:
+    """One module name per exercise: each check child loads exactly one build, once."""
+    return f"_mpex_{exercise.name.replace('-', '_')}"
+
+
+def _digest(*parts: str) -> str:
+    return hashlib.sha256("\0".join(parts).encode()).hexdigest()[:24]
+
+
+def _sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def _record(home: Path, files: list[Path]) -> None:
+    (home / "sha256").write_text("".join(f"{_sha256(f)} {f.name}\n" for f in files))
+
+
+def _verified(home: Path, files: list[Path]) -> bool:
+    """The cached files exist and hash to what was recorded when we built them; a truncated
+    or replaced file is rebuilt, never loaded."""
+    try:
+        recorded = (home / "sha256").read_text()
+        return recorded == "".join(f"{_sha256(f)} {f.name}\n" for f in files)
+    except OSError:
+        return False
+
+
+_glue_lock = threading.Lock()
+
+
+def _glue(exercise: Exercise, cc: str, flags: list[str], root: Path) -> list[Path]:
+    """The objects every build of `exercise` links: cffi's module code for its declarations and
+    the support library. Ours, not the student's: compiled once, outside the sandbox, into the
+    user's cache (which no sandbox sees), checked against their hashes like every build."""
+    from cffi import FFI
+    from cffi.recompiler import make_c_source  # emit_c_code prints; this one is quiet
+
+    support = csrc_dir() / "exercises"
+    inputs = [exercise.cdef, cc, " ".join(flags)]
+    inputs += [(support / f).read_text() for f in ("exercise_support.c", "exercise_support.h")]
+    home = root / f"glue-{exercise.name}-{_digest(*inputs)}"
+    objects = [home / "module.o", home / "support.o"]
+    with _glue_lock:
+        if _verified(home, objects):
+            return objects
+        home.mkdir(parents=True, exist_ok=True, mode=0o700)
+        ffi = FFI()
+        ffi.cdef(support_cdef() + exercise.cdef)
+        make_c_source(ffi, _module_name(exercise), '#include "exercise_support.h"\n'
+                      + exercise.cdef, str(home / "module.c"))
+        include = [f"-I{support}", f"-I{sysconfig.get_paths()['include']}"]
+        for source, obj in ((home / "module.c", objects[0]),
+                            (support / "exercise_support.c", objects[1])):
+            subprocess.run([cc, *flags, "-w", *include, "-c", str(source), "-o", str(obj)],
+                           check=True, capture_output=True, timeout=120)
+        _record(home, objects)
+    return objects
+
+
+def _compile_cell(exercise: Exercise, source: str, work: Path, cc: str, flags: list[str],
+                  out: str) -> str:
+    """Build the cell in `work` inside the sandbox; returns the warnings, raises CompileError."""
+    (work / "student.c").write_text(source)
     (work / "student_unit.c").write_text(UNIT)
-    check = subprocess.run([cc, *FLAGS, "-Wall", "-Wextra", "-fsyntax-only", f"-I{SUPPORT}",
-                            "student_unit.c"], capture_output=True, text=True, cwd=work)
-    if check.returncode:
-        raise CompileError(_tidy(check.stderr))
-    built = sorted(work.glob(f"{name}*.so"))
-    if not built:
-        built = [_compile(exercise, name, work, flags, sanitize)]
-    return Built(name, built[0], _tidy(check.stderr), sanitize)
+    env = {"CC": cc, "FLAGS": " ".join(flags), "WARNINGS": " ".join(WARNINGS),
+           "SUPPORT": str(csrc_dir() / "exercises"), "OUT": out}
+    done = sandbox.run(["sh", "-c", SCRIPT], work, COMPILE_LIMITS, env=env)
+    messages = _tidy(done.stderr.decode(errors="replace"))
+    if done.wall_killed or done.status in (-9, -24):
+        raise CompileError(f"the compiler was stopped after {COMPILE_LIMITS.wall_seconds:.0f} s "
+                           f"(limit {COMPILE_LIMITS.cpu_seconds} s of CPU): does the code make "
+                           "the compiler loop, or read from a device?")
+    if done.status:
+        raise CompileError(messages or f"the compiler failed (status {done.status})")
+    symbols = [line.split()[-2:] for line in (work / "symbols.txt").read_text().splitlines()
+               if len(line.split()) >= 2]
+    defined = {name for kind, name in symbols if kind != "U"}
+    forbidden = sorted(name for kind, name in symbols if kind == "U" and FORBIDDEN.match(name))
+    if forbidden:
+        raise CompileError(f"your cell calls {_listing(forbidden)}: exercise cells may use the C "
+                           "library, but not Python's C API or the dynamic loader")
+    missing = [f for f in exercise.functions if f not in defined]
+    if missing:
+        raise CompileError(f"your cell must define {_listing(missing)} (declared as: "
+                           f"{exercise.cdef.strip()}); check the spelling")
+    return messages
+
+
+def _listing(names: list[str]) -> str:
+    return " and ".join(f"{n}()" for n in names)
 
 
 def _tidy(messages: str) -> str:
-    """Compiler output without the line that names our wrapper file."""
+    """Compiler output without the lines about our wrapper file."""
     return "\n".join(line for line in messages.strip().splitlines()
                      if not line.startswith("In file included from student_unit.c"))
-
-
-def _compile(exercise: Exercise, name: str, work: Path, flags: list[str], sanitize: bool) -> Path:
-    from cffi import FFI
-
-    ffi = FFI()
-    ffi.cdef(SUPPORT_CDEF + exercise.cdef)
-    ffi.set_source(name, '#include "exercise_support.h"\n' + exercise.cdef,
-                   sources=[str(work / "student_unit.c"), str(SUPPORT / "exercise_support.c")],
-                   include_dirs=[str(SUPPORT), str(work)], extra_compile_args=flags,
-                   extra_link_args=SANITIZE if sanitize else [])
-    try:
-        return Path(ffi.compile(tmpdir=str(work), verbose=False))
-    except Exception as error:  # cffi/setuptools raise several kinds; all mean "did not build"
-        raise CompileError(f"the exercise module did not build: {error}") from None

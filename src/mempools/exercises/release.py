@@ -8,9 +8,14 @@ import csv
 import json
 import os
 import re
-from concurrent.futures import ProcessPoolExecutor
+import tempfile
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from mempools.exercises.report import Report
 
 BEGIN_SOLUTION, END_SOLUTION = "### BEGIN SOLUTION", "### END SOLUTION"
 BEGIN_HIDDEN, END_HIDDEN = "### BEGIN HIDDEN TESTS", "### END HIDDEN TESTS"
@@ -70,63 +75,165 @@ def release(src: Path, dst: Path) -> list[Path]:
 
 @dataclass
 class Grade:
-    """One row of the grade sheet."""
+    """One row of the grade sheet: one student, one catalogued exercise."""
 
     student: str
     notebook: str
     exercise: str
     score: int
     max_score: int
-    status: str
+    status: str  # passed, failed checks, crashed, did not compile, missing, duplicate, ...
     detail: str
+
+    def cells(self) -> list[str | int]:
+        return [spreadsheet_safe(self.student), spreadsheet_safe(self.notebook),
+                spreadsheet_safe(self.exercise), self.score, self.max_score, self.status,
+                spreadsheet_safe(self.detail)]
+
+
+HEADER = ["student", "notebook", "exercise", "score", "max_score", "status", "detail"]
+LESSON_PREFIX = re.compile(r"^(\d\d)-")
+
+
+def spreadsheet_safe(text: str) -> str:
+    """A CSV cell no spreadsheet runs as a formula: a leading = + - @ (or tab, CR) gets a '."""
+    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
 
 
 def exercise_cells(path: Path) -> list[tuple[str, str]]:
-    """(exercise name, C source) of each %%exercise cell of a notebook, in order."""
-    cells = json.loads(path.read_text())["cells"]
-    found = []
-    for cell in cells:
-        text = cell["source"] if isinstance(cell["source"], str) else "".join(cell["source"])
-        match = MAGIC.match(text)
-        if cell["cell_type"] == "code" and match:
-            found.append((match.group(1), text.split("\n", 1)[1] if "\n" in text else ""))
-    return found
-
-
-def _grade_one(task: tuple[str, str, str, str]) -> Grade:
-    from mempools.exercises.checking import check
-
-    student, notebook, name, source = task
+    """(exercise name, C source) of each %%exercise cell of a notebook, in order; raises
+    ValueError when the file is not a notebook."""
     try:
-        report = check(name, source)
-    except ValueError as error:  # an exercise name the catalog does not have
-        return Grade(student, notebook, name, 0, 0, "unknown exercise", str(error))
-    failed = [r for r in report.results if not r.passed]
-    if report.error:
-        status, detail = "did not compile", report.error.splitlines()[0] if report.error else ""
-    elif failed:
-        kinds = {r.prop for r in failed}
-        status = "crashed" if kinds & {"crash", "timeout"} else "failed checks"
-        detail = f"{failed[0].name}: [{failed[0].prop}] {failed[0].message}"
-    else:
-        status, detail = "passed", ""
-    return Grade(student, notebook, name, report.score, report.max_score, status, detail[:300])
+        cells = json.loads(path.read_text())["cells"]
+        found = []
+        for cell in cells:
+            text = cell["source"] if isinstance(cell["source"], str) else "".join(cell["source"])
+            match = MAGIC.match(text)
+            if cell["cell_type"] == "code" and match:
+                found.append((match.group(1), text.split("\n", 1)[1] if "\n" in text else ""))
+        return found
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError, KeyError, TypeError) as error:
+        raise ValueError(f"{path.name} is not a readable notebook ({type(error).__name__}: "
+                         f"{error})"[:200]) from None
 
 
-def grade(root: Path, out: Path, jobs: int | None = None) -> list[Grade]:
-    """Check every exercise cell of every notebook under `root` (one folder or file per
-    student), in parallel; write one CSV row per student, notebook and exercise."""
-    tasks = []
+@dataclass
+class Submission:
+    """What one student handed in: the cells per exercise name (in order) and the notebooks
+    that could not be read."""
+
+    student: str
+    cells: dict[str, list[tuple[str, str]]]  # exercise -> [(notebook, source), ...]
+    unreadable: list[str]
+    lessons: set[str]
+
+
+def collect(root: Path) -> list[Submission]:
+    """One Submission per student: a folder under `root` per student, or one notebook each."""
+    by_student: dict[str, Submission] = {}
     for path in notebooks(root):
         rel = path.relative_to(root) if root.is_dir() else Path(path.name)
         student = rel.parts[0] if len(rel.parts) > 1 else rel.stem
-        tasks += [(student, rel.as_posix(), name, src) for name, src in exercise_cells(path)]
-    with ProcessPoolExecutor(max_workers=jobs or os.cpu_count() or 1) as pool:
-        grades = list(pool.map(_grade_one, tasks))
+        sub = by_student.setdefault(student, Submission(student, {}, [], set()))
+        prefix = LESSON_PREFIX.match(path.name)
+        if prefix:
+            sub.lessons.add(prefix.group(1))
+        try:
+            found = exercise_cells(path)
+        except ValueError as error:
+            sub.unreadable.append(f"{rel.as_posix()}: {error}")
+            continue
+        for name, source in found:
+            sub.cells.setdefault(name, []).append((rel.as_posix(), source))
+    return [by_student[s] for s in sorted(by_student)]
+
+
+def grade(root: Path, out: Path, jobs: int | None = None, sanitize: bool = True) -> list[Grade]:
+    """Grade every student under `root` into the CSV `out` (and per-student totals beside it):
+    one row per student per catalogued exercise of the lessons handed in, missing, duplicate
+    and unreadable ones included. Each distinct (exercise, source) is built and checked once,
+    in a build cache private to this run."""
+    from mempools.exercises.catalog import CATALOG
+
+    submissions = collect(root)
+    lessons = {lesson for sub in submissions for lesson in sub.lessons}
+    lessons |= {CATALOG[n].lesson for sub in submissions for n in sub.cells if n in CATALOG}
+    expected = [name for name, ex in CATALOG.items() if ex.lesson in lessons]
+    distinct = sorted({(name, cells[-1][1]) for sub in submissions
+                       for name, cells in sub.cells.items() if name in CATALOG})
+    with tempfile.TemporaryDirectory(prefix="mempools-grade-") as cache, \
+            ThreadPoolExecutor(max_workers=jobs or os.cpu_count() or 1) as pool:
+        reports = dict(zip(distinct, pool.map(
+            lambda task: _check(task, Path(cache), sanitize), distinct)))
+    grades = [row for sub in submissions for row in _rows(sub, expected, reports)]
+    write_csv(out, grades)
+    write_totals(out.with_name(out.stem + "-totals.csv"), grades)
+    return grades
+
+
+def _check(task: tuple[str, str], cache: Path, sanitize: bool) -> Report:
+    from mempools.exercises.checking import check
+
+    return check(task[0], task[1], sanitize=sanitize, cache=cache)
+
+
+def _rows(sub: Submission, expected: list[str], reports: dict) -> list[Grade]:
+    from mempools.exercises.catalog import CATALOG
+
+    rows = []
+    for name in expected:
+        cells = sub.cells.get(name, [])
+        points = CATALOG[name].points
+        if not cells:
+            status = "unreadable" if sub.unreadable else "missing"
+            detail = "; ".join(sub.unreadable) if sub.unreadable else \
+                f"no %%exercise {name} cell in the submission"
+            rows.append(Grade(sub.student, "", name, 0, points, status, detail))
+            continue
+        notebook, source = cells[-1]
+        report = reports[(name, source)]
+        status, detail = _verdict(report)
+        if len(cells) > 1:
+            detail = (f"{len(cells)} cells for {name}; only the last one counts ({status}"
+                      + (f": {detail}" if detail else "") + ")")
+            status = "duplicate"
+        rows.append(Grade(sub.student, notebook, name, report.score, report.max_score, status,
+                          detail[:300]))
+    for name in sorted(set(sub.cells) - set(CATALOG)):
+        notebook = sub.cells[name][-1][0]
+        rows.append(Grade(sub.student, notebook, name[:60], 0, 0, "unknown exercise",
+                          "the %%exercise line names no catalogued exercise"))
+    return rows
+
+
+def _verdict(report: Report) -> tuple[str, str]:
+    failed = [r for r in report.results if not r.passed]
+    if report.error:
+        first = next((line for line in report.error.splitlines() if "error" in line),
+                     report.error.splitlines()[0])
+        return "did not compile", first
+    if not failed:
+        return "passed", ""
+    kinds = {r.prop for r in failed}
+    status = ("forged result" if "forged" in kinds else "not implemented" if "implemented" in kinds
+              else "crashed" if kinds & {"crash", "timeout", "sanitizer"} else "failed checks")
+    return status, f"{failed[0].name}: [{failed[0].prop}] {failed[0].message}"
+
+
+def write_csv(out: Path, grades: list[Grade]) -> None:
     with out.open("w", newline="") as f:
         writer = csv.writer(f)
-        writer.writerow(["student", "notebook", "exercise", "score", "max_score", "status", "detail"])
-        for g in grades:
-            writer.writerow([g.student, g.notebook, g.exercise, g.score, g.max_score, g.status,
-                             g.detail])
-    return grades
+        writer.writerow(HEADER)
+        writer.writerows(g.cells() for g in grades)
+
+
+def write_totals(out: Path, grades: list[Grade]) -> None:
+    """One row per student: points scored, points possible, exercises with full marks."""
+    with out.open("w", newline="") as f:
+        writer = csv.writer(f)
+        writer.writerow(["student", "score", "max_score", "exercises_passed", "exercises"])
+        for student in sorted({g.student for g in grades}):
+            mine = [g for g in grades if g.student == student and g.max_score]
+            writer.writerow([spreadsheet_safe(student), sum(g.score for g in mine),
+                             sum(g.max_score for g in mine),
+                             sum(g.score == g.max_score for g in mine), len(mine)])

@@ -7,7 +7,6 @@ from dataclasses import dataclass, field
 from html import escape
 
 from mempools.block import Region
-from mempools.viz.svg import render_svg
 
 
 @dataclass
@@ -42,6 +41,7 @@ class Report:
     error: str = ""  # compile error or missing compiler: no check could run
     warnings: str = ""
     sanitizer: list[str] = field(default_factory=list)
+    output: str = ""  # what the student's code printed (stdout, then stderr), capped
 
     @property
     def score(self) -> int:
@@ -63,6 +63,8 @@ class Report:
         lines += [r.text() for r in self.results]
         if self.warnings:
             lines.append("  compiler warnings:\n" + _indent(self.warnings))
+        if self.output.strip():
+            lines.append("  your code printed:\n" + _indent(self.output.rstrip()))
         if self.sanitizer:
             lines.append("  sanitizer (ASan + UBSan) reports:\n" + _indent("\n".join(self.sanitizer)))
         return "\n".join(lines)
@@ -71,6 +73,8 @@ class Report:
         return self.text()
 
     def _repr_html_(self) -> str:
+        from mempools.viz.svg import render_svg  # only a notebook draws: grade never loads viz
+
         parts = [f"<pre class='mp-exercise-report'>{escape(self.text())}</pre>"]
         for r in self.results:
             if not r.passed and r.regions:

@@ -1,18 +1,21 @@
-"""What a check sees in the child process: the compiled student module, an op log the parent
-reads even if the process dies, and the way to fail with a named property and a memory map."""
+"""What a check sees in the child process: the compiled student module, an op log sent to the
+parent before each operation (so the last one is known even if the student's code kills the
+process), and the way to fail with a named property and a memory map. Imports nothing heavy:
+the check child loads only this, the catalog loader and one exercise's checks."""
 
 from __future__ import annotations
 
-import json
-import sys
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
+
+Regions = list[tuple[int, int, str, "str | None"]]
 
 
 class CheckFailed(Exception):
     """A property did not hold: its name, what went wrong, and the memory at that step."""
 
-    def __init__(self, prop: str, message: str, regions: list[tuple[int, int, str, str | None]]
-                 | None = None) -> None:
+    def __init__(self, prop: str, message: str, regions: Regions | None = None) -> None:
         super().__init__(message)
         self.prop, self.message, self.regions = prop, message, regions or []
 
@@ -20,24 +23,54 @@ class CheckFailed(Exception):
 class Tester:
     """Handed to every check: `ffi`, `lib`, `op()` to log an operation, `fail()`."""
 
-    def __init__(self, ffi: Any, lib: Any, out: Any = None) -> None:
+    def __init__(self, ffi: Any, lib: Any, send: Callable[[dict], None] | None = None) -> None:
         self.ffi, self.lib = ffi, lib
         self.ops: list[str] = []
-        self._out = out or sys.stdout
+        self._send = send or (lambda event: None)
 
     def op(self, text: str) -> None:
         """Record an operation before doing it: if the process dies, this is the last one."""
         self.ops.append(text)
-        self._out.write(json.dumps({"event": "op", "text": text}) + "\n")
-        self._out.flush()
+        self._send({"event": "op", "text": text})
 
-    def fail(self, prop: str, message: str,
-             regions: list[tuple[int, int, str, str | None]] | None = None) -> None:
+    def fail(self, prop: str, message: str, regions: Regions | None = None) -> None:
         raise CheckFailed(prop, message, regions)
-
-    def require_implemented(self) -> None:
-        if self.lib.mp_was_not_implemented():
-            self.fail("implemented", "not implemented yet: replace the YOUR CODE HERE stub")
 
     def address(self, ptr: Any) -> int:
         return int(self.ffi.cast("uintptr_t", ptr))
+
+    def live_blocks(self) -> int:
+        """Blocks the tracked allocator handed out and nobody freed (no cell can reset this)."""
+        return int(self.lib.tracked_live())
+
+
+@dataclass(frozen=True)
+class Check:
+    """One property, worth one point."""
+
+    name: str
+    run: Callable[[Tester], None]
+
+
+class Checks(list[Check]):
+    """An exercise's checks in order; `@checks("what it tests")` adds one."""
+
+    def __call__(self, name: str) -> Callable[[Callable[[Tester], None]], Callable[[Tester], None]]:
+        def register(fn: Callable[[Tester], None]) -> Callable[[Tester], None]:
+            self.append(Check(name, fn))
+            return fn
+        return register
+
+
+def spans_map(spans: list[tuple[int, int, str]], capacity: int, kind: str = "payload") -> Regions:
+    """Regions for the memory map: spans (offset, size, label) of `kind`, free bytes between."""
+    regions: Regions = []
+    cursor = 0
+    for off, size, label in sorted(spans):
+        if off > cursor:
+            regions.append((cursor, off - cursor, "free", None))
+        regions.append((off, size, kind, label))
+        cursor = max(cursor, off + size)
+    if cursor < capacity:
+        regions.append((cursor, capacity - cursor, "free", None))
+    return regions

@@ -15,6 +15,7 @@ COLOURS = {
     "table": "#76b7b2",
     "untouched": "#ffffff",
     "other": "#bab0ac",
+    "footer": "#c9a27e",
 }
 ROW_HEIGHT = 26
 LEFT = 64  # room for the offset labels
