@@ -223,6 +223,30 @@ int free_list_bench_libc_peak(const char *kinds, const size_t *ids, const size_t
 """
 SOURCES += FREE_LIST_SOURCES
 CDEF += FREE_LIST_CDEF
+# lessons 03/04's bug hunt: five classic flaws, deliberately broken (csrc/naive/bug_hunt.h)
+SOURCES.append("naive/bug_hunt.c")
+CDEF += """
+size_t naive_array_bytes(size_t n, size_t size);
+typedef struct naive_lazy {
+    unsigned char *blocks; size_t stride; size_t count; size_t high_water;
+} naive_lazy;
+int naive_lazy_init(naive_lazy *p, size_t stride, size_t count);
+void *naive_lazy_alloc(naive_lazy *p);
+void naive_lazy_destroy(naive_lazy *p);
+int naive_embedded_realloc_wrong(void *naive_embedded_pool, int slot, size_t size);
+void naive_irq_disable(void);
+void naive_irq_enable(void);
+int naive_irq_enabled(void);
+void fixed_irq_disable(void);
+void fixed_irq_enable(void);
+int fixed_irq_enabled(void);
+"""
+
+# lessons 02 and 05: what a pool really holds, for one definition of utilisation
+CDEF += """
+size_t bump_pool_bytes_held(const bump_pool *p);
+size_t fixed_pool_bytes_held(const fixed_pool *p);
+"""
 
 ffibuilder = FFI()
 ffibuilder.cdef(CDEF)
@@ -239,6 +263,7 @@ ffibuilder.set_source(
     #include "bench.h"
     #include "fault_injection.h"
     #include "naive/naive_pools.h"
+    #include "naive/bug_hunt.h"
     """ + "".join(f'#include "{h}"\n' for h in FREE_LIST_HEADERS),
     # relative to setup.py, as setuptools wants for sdists and editable installs
     sources=[f"csrc/{name}" for name in SOURCES],

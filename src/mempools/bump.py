@@ -193,4 +193,11 @@ class BumpPool(Pool):
             self.release(mark)
 
     def _footprint(self) -> int:
-        return self.stats["used"]
+        return self.bytes_held
+
+    @property
+    def bytes_held(self) -> int:
+        """Bytes this pool holds from malloc: struct, chunk array, chunks and their alignment
+        slack (not the walker's journal, which only the lessons' pictures need)."""
+        self._require_open()
+        return int(lib.bump_pool_bytes_held(self._p))

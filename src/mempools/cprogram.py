@@ -37,6 +37,11 @@ class CRun:
     returncode: int
     stdout: str
     stderr: str
+    warnings: str = ""  # what the compiler said about a program it did build
+
+    def warning_lines(self) -> list[str]:
+        """The compiler's warning lines, with the temporary directory cut off."""
+        return [line.split("/")[-1] for line in self.warnings.splitlines() if "warning:" in line]
 
     @property
     def signal_name(self) -> str | None:
@@ -69,7 +74,9 @@ def run_c(main: str, *, sources: tuple[str, ...] = (), sanitize: str | None = No
             options += [f"-fsanitize={sanitize}", "-fno-omit-frame-pointer"]
         build = subprocess.run([cc, *options, str(Path(tmp) / "main.c"),
                                 *[str(CSRC / s) for s in sources], "-o", str(program)],
-                               capture_output=True, text=True, cwd=CSRC)
+                               capture_output=True, text=True, cwd=CSRC,
+                               # the C locale: plain quotes in messages, the same on every machine
+                               env=dict(os.environ, LC_ALL="C"))
         if build.returncode:
             raise PoolError(f"the C program did not compile:\n{build.stderr}")
         env = dict(os.environ, ASAN_OPTIONS="detect_leaks=0", UBSAN_OPTIONS="print_stacktrace=0")
@@ -77,5 +84,5 @@ def run_c(main: str, *, sources: tuple[str, ...] = (), sanitize: str | None = No
             done = subprocess.run([str(program)], capture_output=True, text=True,
                                   timeout=timeout, env=env)
         except subprocess.TimeoutExpired:
-            return CRun(-int(signal.SIGKILL), "", f"killed after {timeout} s")
-    return CRun(done.returncode, done.stdout, done.stderr)
+            return CRun(-int(signal.SIGKILL), "", f"killed after {timeout} s", build.stderr)
+    return CRun(done.returncode, done.stdout, done.stderr, build.stderr)

@@ -196,6 +196,10 @@ class EmbeddedPool(Pool):
         self.free(block)
 
     def _footprint(self) -> int:
-        regions = self._walk_raw()
-        ends = [off + size for off, size, kind, _ in regions if kind in (1, 2)]
-        return max(ends, default=self.stats["table_bytes"])
+        return self.bytes_held
+
+    @property
+    def bytes_held(self) -> int:
+        """Bytes of the pool's array: header and table, then the data area, used or not."""
+        s = self.stats
+        return s["table_bytes"] + s["capacity"]

@@ -178,4 +178,10 @@ class FixedPool(Pool):
         self.free(block)
 
     def _footprint(self) -> int:
-        return self.stats["high_water"] * self.stride
+        return self.bytes_held
+
+    @property
+    def bytes_held(self) -> int:
+        """Bytes this pool holds from malloc: struct, bitmap and every block, used or not."""
+        self._require_open()
+        return int(lib.fixed_pool_bytes_held(self._p))

@@ -302,3 +302,9 @@ class Malloc(Pool):
 
     def _footprint(self) -> int:
         return self._reserved_total
+
+    @property
+    def bytes_held(self) -> int:
+        """The chunks of the live blocks, header and rounding included: a LOWER bound of what
+        libc holds, since its free chunks and top are shared with the rest of the process."""
+        return self._footprint()
