@@ -326,5 +326,5 @@ const char *fixed_pool_check(const fixed_pool *p)
 size_t fixed_pool_bytes_held(const fixed_pool *p)
 {
     if (!p) return 0;
-    return sizeof *p + bitmap_bytes(p->count) + p->count * p->stride; /* count * stride was checked */
+    return sizeof *p + map_bytes(p->count) + p->count * p->stride; /* count * stride was checked */
 }
