@@ -19,8 +19,7 @@ static size_t live, room;
 static size_t live_bytes; /* sum of the live blocks' sizes: at most EX_MEMORY_BUDGET */
 static long foreign_frees;
 static size_t requested_total;
-static int channel_fd = -1;
-static char channel_key[80];
+static int report_failures; /* set by ex_checker_start */
 
 static long table_find(const void *block)
 {
@@ -46,11 +45,11 @@ static int table_add(void *block, size_t size)
 
 static void report_failure(size_t size)
 {
-    char line[200];
-    int n = snprintf(line, sizeof line, "%s\t{\"event\": \"malloc-failed\", \"size\": %zu, "
-                     "\"total\": %zu}\n", channel_key, size, requested_total);
-    if (channel_fd >= 0 && n > 0 && (size_t)n < sizeof line && write(channel_fd, line, (size_t)n) < 0)
-        channel_fd = -1;
+    char line[160];
+    int n = snprintf(line, sizeof line, EX_MALLOC_FAILED " for %zu bytes after %zu bytes\n",
+                     size, requested_total);
+    if (report_failures && n > 0 && (size_t)n < sizeof line && write(2, line, (size_t)n) < 0)
+        report_failures = 0;
 }
 
 static int over_budget(size_t size)
@@ -147,10 +146,9 @@ long tracked_live(void)
     return (long)live;
 }
 
-void ex_channel_open(int fd, const char *key)
+void ex_checker_start(void)
 {
-    channel_fd = fd;
-    snprintf(channel_key, sizeof channel_key, "%s", key);
+    report_failures = 1;
     setvbuf(stdout, NULL, _IONBF, 0); /* a crash must not lose what the cell printed */
 }
 

@@ -23,10 +23,13 @@ void *tracked_malloc(size_t size);
 void tracked_free(void *block);
 long tracked_live(void);
 
-/* The parent's result channel: a NULL from malloc is reported there, so a runaway allocation
- * is named even if the NULL then crashes the program. Also makes stdout unbuffered, so a crash
- * loses nothing the cell printed. Called by the checker, not by cells. */
-void ex_channel_open(int fd, const char *key);
+/* Called by the checker before any check: makes stdout unbuffered, so a crash loses nothing the
+ * cell printed. From then on a NULL from malloc is also said on stderr (EX_MALLOC_FAILED), so a
+ * runaway allocation is named even if the NULL then crashes the program. It is a message only:
+ * the checker's private result channel and its key never pass through this library, so no
+ * cell finds them next to its own static variables. */
+void ex_checker_start(void);
+#define EX_MALLOC_FAILED "mempools: malloc returned NULL"
 
 /* A released stub calls this; the grader recognises the stub before running anything. */
 void mp_not_implemented(void);

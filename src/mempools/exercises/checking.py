@@ -39,6 +39,7 @@ SIGNAL_MEANING = {
 }
 NOT_IMPLEMENTED = ("not implemented yet: replace the /* YOUR CODE HERE */ stub, and its "
                    "mp_not_implemented(); line, with your code")
+MALLOC_FAILED = re.compile(r"mempools: malloc returned NULL for (\d+) bytes after (\d+) bytes")
 SHOWN_OUTPUT = 2000  # characters of the student's own output shown in a report
 
 
@@ -90,6 +91,9 @@ def _child(built: Built, exercise: Exercise, first: int) -> ChildRun:
 
 def _parse(outcome: sandbox.Outcome, key: str) -> ChildRun:
     run = ChildRun(outcome=outcome)
+    failed = MALLOC_FAILED.search(outcome.stderr.decode(errors="replace"))
+    if failed:  # said by the tracked allocator on stderr: a message, never a verdict
+        run.malloc_failed = {"size": int(failed.group(1)), "total": int(failed.group(2))}
     for line in outcome.received.decode(errors="replace").splitlines():
         given, _, body = line.partition("\t")
         try:
@@ -110,8 +114,6 @@ def _parse(outcome: sandbox.Outcome, key: str) -> ChildRun:
             if index in run.results or not run.started or index != run.started[-1]:
                 run.forged = True
             run.results[index] = event
-        elif kind == "malloc-failed":
-            run.malloc_failed = run.malloc_failed or event
         elif kind == "load-error":
             run.load_error = event.get("message", "")
         elif kind == "done":
