@@ -148,6 +148,47 @@ def test_leak_cannot_be_hidden_by_freeing_a_foreign_pointer(outside):
     assert failed == {"free what you allocated"}, report.text()
 
 
+HIDDEN_LEAK = r"""#include <stdint.h>
+static char anchor[8];
+static size_t *live_counter(void)
+{   /* the word after our own statics that grows by one when a block is handed out */
+    size_t *w = (size_t *)(((uintptr_t)anchor + 64) & ~(uintptr_t)7), before[4096];
+    for (int i = 0; i < 4096; i++) before[i] = w[i];
+    void *p = tracked_malloc(1);
+    size_t *found = 0;
+    for (int i = 0; i < 4096 && !found; i++) if (w[i] == before[i] + 1) found = &w[i];
+    tracked_free(p);
+    return found;
+}
+int ex_word_count(const char *text)
+{
+    size_t n = strlen(text);
+    char *copy = tracked_malloc(n + 1);
+    if (!copy) return -1;
+    memcpy(copy, text, n + 1);
+    int words = 0;
+    for (char *w = strtok(copy, " "); w; w = strtok(NULL, " ")) {
+        if (strcmp(w, "STOP") == 0) {
+            size_t *live = live_counter();
+            if (live) (*live)--;   /* leak the copy, and take it off the allocator's count */
+            return -1;
+        }
+        words++;
+    }
+    tracked_free(copy);
+    return words;
+}
+"""
+
+
+def test_leak_cannot_be_hidden_by_overwriting_the_allocators_count(mode, outside):
+    # Only allowed calls; it scored 3/3 while the checks trusted the allocator's counters in
+    # this process. The checks now count from the allocator's ledger file.
+    report = ex.check("find-leak", HIDDEN_LEAK)
+    assert [r.passed for r in report.results] == [True, True, False], report.text()
+    assert report.results[2].prop == "no leak"
+
+
 def test_heap_overflow_fails_under_the_sanitizer(outside):
     source = ("void *ex_array_alloc(size_t n, size_t size)\n{\n"
               "    if (n == 0 || size == 0 || n > SIZE_MAX / size) return NULL;\n"

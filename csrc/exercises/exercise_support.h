@@ -9,7 +9,12 @@
 #include <stdint.h>
 
 /* The tracked allocator. Its table of live blocks is private to exercise_support.c: no call
- * resets it, and freeing a pointer it never handed out is counted, not passed to libc. */
+ * resets it, and freeing a pointer it never handed out is counted, not passed to libc.
+ * Every block handed out, freed or moved is also appended to the ledger file EX_LEDGER in the
+ * working directory (opened and closed within each call, so no descriptor of it is open while
+ * the cell runs). The checks count from the ledger, not from this process's tables: a cell that
+ * overwrites the tables next to its own variables cannot hide a block it leaked. */
+#define EX_LEDGER ".mempools-ledger"
 #define EX_MEMORY_BUDGET ((size_t)1 << 30) /* live bytes a cell may hold: then malloc says NULL */
 void *ex_malloc(size_t size);
 void *ex_calloc(size_t n, size_t size);

@@ -34,7 +34,8 @@ SIGNAL_MEANING = {
     "SIGBUS": "bus error: a misaligned or unmapped access",
     "SIGABRT": "abort: an assert failed, or the C library found heap corruption (double free?)",
     "SIGFPE": "arithmetic error (division by zero?)",
-    "SIGXFSZ": f"it wrote more than the {LIMITS.file_bytes // 2**20} MiB file-size limit",
+    "SIGXFSZ": f"it wrote more than the {LIMITS.file_bytes // 2**20} MiB file-size limit, or "
+               "allocated so many blocks that the allocator's ledger of them did",
     "SIGILL": "illegal instruction (undefined behaviour the compiler trapped)",
 }
 NOT_IMPLEMENTED = ("not implemented yet: replace the /* YOUR CODE HERE */ stub, and its "

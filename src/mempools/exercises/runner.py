@@ -15,6 +15,8 @@ import sys
 import types
 from pathlib import Path
 
+LEDGER = ".mempools-ledger"  # EX_LEDGER of exercise_support.h
+
 
 def _package_without_init() -> None:
     """Make `mempools` and `mempools.exercises` importable as namespaces of their folders, so
@@ -48,9 +50,11 @@ def main(argv: list[str]) -> int:
 
     _package_without_init()
     from mempools.exercises.catalog import CATALOG
-    from mempools.exercises.tester import CheckFailed, Tester
+    from mempools.exercises.tester import CheckFailed, Ledger, Tester
 
     checks = CATALOG[exercise].checks
+    Path(LEDGER).touch()  # in the private working directory; the allocator appends to it
+    ledger = Ledger(open(LEDGER, "rb"))  # noqa: SIM115 - read for the whole run
     try:
         module = _load(name, path)  # the student's constructors run here
     except ImportError as error:
@@ -58,7 +62,7 @@ def main(argv: list[str]) -> int:
         os._exit(0)
     module.lib.ex_checker_start()
     for index in range(first, len(checks)):
-        tester = Tester(module.ffi, module.lib, send)
+        tester = Tester(module.ffi, module.lib, send, ledger)
         send({"event": "start", "index": index})
         result: dict = {"event": "result", "index": index, "passed": True}
         try:
