@@ -284,6 +284,10 @@ def test_searching_memory_for_the_key_is_refused(mode, outside):
     ("thrd_create", "int thrd_create(void *, int (*)(void *), void *); (void)thrd_create(0, 0, 0);"),
     ("PyRun_SimpleString", 'int PyRun_SimpleString(const char *); (void)PyRun_SimpleString("1");'),
     ("dlsym", 'void *dlsym(void *, const char *); (void)dlsym((void *)0, "PyRun_SimpleString");'),
+    # a weak declaration is listed as `w`, not `U`: it scored 3/3 after reading /proc/self
+    ("read", "extern long read(int, void *, unsigned long) __attribute__((weak)); "
+             "char b[8]; (void)read(0, b, 8);"),
+    ("environ", "extern char **environ __attribute__((weak)); char **e = environ; (void)e;"),
 ])
 def test_calls_that_reach_outside_the_cell_are_refused(name, call, mode, outside):
     source = ("#include <stdio.h>\nvoid *ex_array_alloc(size_t n, size_t size) {\n"
@@ -531,3 +535,14 @@ def test_names_with_newlines_and_formulas_stay_one_row_each(tmp_path):
     assert all(r["student"] == "'\n=cmd|' -C calc'!A0" for r in rows)
     assert [r["notebook"] for r in rows if r["exercise"] == "array-alloc"] == [
         "'\n=cmd|' -C calc'!A0/01-\n@x.ipynb"]
+
+
+def test_a_build_from_an_older_refusal_policy_is_not_reused(outside, monkeypatch):
+    # The weak-declaration cell above was cached while `w` symbols were let through; with the
+    # policy outside the cache key, the stricter check never saw it again.
+    from mempools.exercises import build
+
+    source = CATALOG["array-alloc"].solution
+    first = build.build(CATALOG["array-alloc"], source)
+    monkeypatch.setattr(build, "POLICY", build.POLICY + " open")
+    assert build.build(CATALOG["array-alloc"], source).path != first.path

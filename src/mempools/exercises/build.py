@@ -68,6 +68,8 @@ ALLOWED_PATTERN = re.compile(
     r"|modf|nextafter|copysign|rint|lrint|nearbyint|remainder)[fl]?)$")
 # Raw system calls from the cell's own machine code (inline asm) go around that list.
 SYSCALL = re.compile(r"\s(syscall|sysenter|int\s+\$0x80|svc\s+#?0x?0)\b")
+# Part of every build's cache key: a build made under an older, looser policy is not reused.
+POLICY = " ".join([*sorted(ALLOWED_CALLS), ALLOWED_PATTERN.pattern, SYSCALL.pattern])
 # The compiler runs no student code, and it starts cc1, as and ld: no process limit (which would
 # count every process of the user) and more open files.
 COMPILE_LIMITS = sandbox.Limits(cpu_seconds=30, memory=2**31, wall_seconds=60,
@@ -136,7 +138,7 @@ def build(exercise: Exercise, source: str, sanitize: bool = False,
     flags = FLAGS + (SANITIZE if sanitize else [])
     root = cache or cache_dir()
     glue = _glue(exercise, cc, flags, cache_dir())
-    digest = _digest(source, UNIT, *(_sha256(o) for o in glue))
+    digest = _digest(source, UNIT, POLICY, *(_sha256(o) for o in glue))
     home = root / f"{exercise.name}-{digest}"
     so = home / ("cell" + EXTENSION_SUFFIXES[0])
     name = _module_name(exercise)
@@ -230,9 +232,10 @@ def _compile_cell(exercise: Exercise, source: str, work: Path, cc: str, flags: l
         raise CompileError(messages or f"the compiler failed (status {done.status})")
     symbols = [line.split()[-2:] for line in (work / "symbols.txt").read_text().splitlines()
                if len(line.split()) >= 2]
-    defined = {name for kind, name in symbols if kind != "U"}
-    forbidden = sorted(name for kind, name in symbols
-                       if kind == "U" and name not in ALLOWED_CALLS and not ALLOWED_PATTERN.match(name))
+    # U is undefined, w and v are weak undefined (a weak declaration): all three are imports
+    defined = {name for kind, name in symbols if kind not in "Uwv"}
+    forbidden = sorted(name for kind, name in symbols if kind in "Uwv"
+                       and name not in ALLOWED_CALLS and not ALLOWED_PATTERN.match(name))
     if forbidden:
         raise CompileError(f"your cell calls {_listing(forbidden)}: exercise cells may use the C "
                            "library's memory, string, number and printing functions, but nothing "
