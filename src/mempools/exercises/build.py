@@ -35,6 +35,9 @@ SANITIZE = ["-fsanitize=address,undefined", "-fno-sanitize-recover=all", "-fno-o
 # Compile in the sandbox: the student's unit (the messages are the student's), list the names it
 # defines and uses, link it with the glue compiled once per exercise.
 SCRIPT = """set -e
+"$CC" $FLAGS -I"$SUPPORT" -E student_unit.c -o student.i
+awk '/^# [0-9]+ "/ { mine = ($3 == "\\"student.c\\""); next } mine' student.i > mine.i
+if grep -Eq "$ASSEMBLY" mine.i; then exit 0; fi
 "$CC" $FLAGS $WARNINGS -I"$SUPPORT" -c student_unit.c -o student.o
 nm -g student.o > symbols.txt
 if command -v objdump >/dev/null; then objdump -d --no-show-raw-insn student.o > code.txt; fi
@@ -66,10 +69,13 @@ ALLOWED_PATTERN = re.compile(
     r"|(sqrt|cbrt|pow|exp|exp2|expm1|log|log2|log10|log1p|floor|ceil|round|lround|llround|trunc"
     r"|fabs|fmod|fmin|fmax|hypot|sin|cos|tan|asin|acos|atan|atan2|sinh|cosh|tanh|ldexp|frexp"
     r"|modf|nextafter|copysign|rint|lrint|nearbyint|remainder)[fl]?)$")
-# Raw system calls from the cell's own machine code (inline asm) go around that list.
+# Assembly in the cell's own lines (after the preprocessor, so no macro hides it) is refused
+# before anything is assembled: `.incbin` would read any file at compile time, and machine code
+# goes around the list of calls. Raw system calls in the object are refused as a second check.
+ASSEMBLY = r"\b(asm|__asm|__asm__)\b"
 SYSCALL = re.compile(r"\s(syscall|sysenter|int\s+\$0x80|svc\s+#?0x?0)\b")
 # Part of every build's cache key: a build made under an older, looser policy is not reused.
-POLICY = " ".join([*sorted(ALLOWED_CALLS), ALLOWED_PATTERN.pattern, SYSCALL.pattern])
+POLICY = " ".join([*sorted(ALLOWED_CALLS), ALLOWED_PATTERN.pattern, SYSCALL.pattern, ASSEMBLY])
 # The compiler runs no student code, and it starts cc1, as and ld: no process limit (which would
 # count every process of the user) and more open files.
 COMPILE_LIMITS = sandbox.Limits(cpu_seconds=30, memory=2**31, wall_seconds=60,
@@ -78,7 +84,8 @@ STANDARD_HEADERS = frozenset(
     "assert complex ctype errno fenv float inttypes iso646 limits locale math setjmp signal "
     "stdalign stdarg stdatomic stdbool stddef stdint stdio stdlib stdnoreturn string tgmath "
     "threads time uchar wchar wctype".split())
-DIRECTIVE = re.compile(r"^\s*(?:#|%:|\?\?=)\s*(include_next|include|import|embed)\b(.*)$")
+# `#line` and GNU line markers (`# 12 "file"`) could make the cell's lines pass for a header's.
+DIRECTIVE = re.compile(r"^\s*(?:#|%:|\?\?=)\s*(include_next|include|import|embed|line\b|\d)(.*)$")
 ALLOWED_INCLUDE = re.compile(r"^\s*<(\w+)\.h>\s*(?://.*|/\*.*)?$")
 
 
@@ -125,8 +132,9 @@ def refuse_includes(source: str) -> None:
             what = f"#{match.group(1)}{match.group(2)}".strip()
             raise CompileError(
                 f"student.c:{number}: `{what}` is not allowed: a cell may include only the C "
-                "standard headers (such as <stdio.h> or <string.h>); the exercise's own "
-                "declarations (ex_bump, tracked_malloc, ...) are already included")
+                "standard headers (such as <stdio.h> or <string.h>), and may not renumber its "
+                "lines; the exercise's own declarations (ex_bump, tracked_malloc, ...) are "
+                "already included")
 
 
 def build(exercise: Exercise, source: str, sanitize: bool = False,
@@ -221,7 +229,7 @@ def _compile_cell(exercise: Exercise, source: str, work: Path, cc: str, flags: l
     (work / "student.c").write_text(source)
     (work / "student_unit.c").write_text(UNIT)
     env = {"CC": cc, "FLAGS": " ".join(flags), "WARNINGS": " ".join(WARNINGS),
-           "SUPPORT": str(csrc_dir() / "exercises"), "OUT": out}
+           "SUPPORT": str(csrc_dir() / "exercises"), "OUT": out, "ASSEMBLY": ASSEMBLY}
     done = sandbox.run(["sh", "-c", SCRIPT], work, COMPILE_LIMITS, env=env)
     messages = _tidy(done.stderr.decode(errors="replace"))
     if done.wall_killed or done.status in (-9, -24):
@@ -230,6 +238,8 @@ def _compile_cell(exercise: Exercise, source: str, work: Path, cc: str, flags: l
                            "the compiler loop, or read from a device?")
     if done.status:
         raise CompileError(messages or f"the compiler failed (status {done.status})")
+    if re.search(ASSEMBLY, (work / "mine.i").read_text(errors="replace")):
+        raise CompileError("your cell uses assembly (asm): exercise cells are C only")
     symbols = [line.split()[-2:] for line in (work / "symbols.txt").read_text().splitlines()
                if len(line.split()) >= 2]
     # U is undefined, w and v are weak undefined (a weak declaration): all three are imports
