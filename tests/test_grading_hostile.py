@@ -508,11 +508,18 @@ def test_hostile_notebook_files_give_unreadable_rows_and_the_run_goes_on(tmp_pat
         "deep/01-Exercises.ipynb": "[" * 200_000 + "]" * 200_000,  # RecursionError aborted grade
         "eve/01-Exercises.ipynb": None,  # a symlink: eve scored bob's work
         "huge/01-Exercises.ipynb": "",
+        "many/01-Exercises.ipynb": _notebook(*((f"no-such-{i}", "") for i in range(5000))),
     })
     os.truncate(subs / "huge" / "01-Exercises.ipynb", 2**31)  # sparse: 2 GiB read into memory
+    (subs / "fifo").mkdir()
+    os.mkfifo(subs / "fifo" / "01-Exercises.ipynb")  # reading it blocked the run for ever
     table = _grade(subs)
     assert table[("bob", "array-alloc")].status == "passed"
-    for student, why in [("deep", "RecursionError"), ("eve", "symbolic link"), ("huge", "MiB")]:
+    unknown = [row for (student, _), row in table.items() if student == "many"
+               if row.status == "unknown exercise"]
+    assert len(unknown) == 10 and "4990 more" in unknown[-1].detail
+    for student, why in [("deep", "RecursionError"), ("eve", "symbolic link"), ("huge", "MiB"),
+                         ("fifo", "not a regular file")]:
         row = table[(student, "array-alloc")]
         assert (row.score, row.status) == (0, "unreadable") and why in row.detail, row
 

@@ -8,6 +8,7 @@ import csv
 import json
 import os
 import re
+import stat
 import tempfile
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -22,6 +23,7 @@ BEGIN_HIDDEN, END_HIDDEN = "### BEGIN HIDDEN TESTS", "### END HIDDEN TESTS"
 STUB = ["/* YOUR CODE HERE */", "mp_not_implemented();"]
 MAGIC = re.compile(r"^%%exercise\s+(\S+)")
 NOTEBOOK_BYTES = 20 * 2**20  # a submitted notebook larger than this is not read: unreadable
+UNKNOWN_ROWS = 10  # rows per student for %%exercise names the catalog does not have
 
 
 def notebooks(root: Path) -> list[Path]:
@@ -107,9 +109,12 @@ def exercise_cells(path: Path) -> list[tuple[str, str]]:
     """(exercise name, C source) of each %%exercise cell of a notebook, in order; raises
     ValueError when the file is not a notebook."""
     try:
-        if path.is_symlink():  # it could point at another student's notebook
+        info = path.lstat()
+        if stat.S_ISLNK(info.st_mode):  # it could point at another student's notebook
             raise ValueError("a symbolic link, not a notebook of the submission's own")
-        if path.stat().st_size > NOTEBOOK_BYTES:
+        if not stat.S_ISREG(info.st_mode):  # a FIFO would block the whole run
+            raise ValueError("not a regular file")
+        if info.st_size > NOTEBOOK_BYTES:
             raise ValueError(f"larger than {NOTEBOOK_BYTES // 2**20} MiB")
         cells = json.loads(path.read_text())["cells"]
         found = []
@@ -211,10 +216,13 @@ def _rows(sub: Submission, expected: list[str], reports: dict) -> list[Grade]:
             status = "duplicate"
         rows.append(Grade(sub.student, notebook, name, report.score, report.max_score, status,
                           detail[:300]))
-    for name in sorted(set(sub.cells) - set(CATALOG)):
+    unknown = sorted(set(sub.cells) - set(CATALOG))
+    for name in unknown[:UNKNOWN_ROWS]:
         notebook = sub.cells[name][-1][0]
+        more = len(unknown) - UNKNOWN_ROWS if name == unknown[UNKNOWN_ROWS - 1] else 0
         rows.append(Grade(sub.student, notebook, name[:60], 0, 0, "unknown exercise",
-                          "the %%exercise line names no catalogued exercise"))
+                          "the %%exercise line names no catalogued exercise"
+                          + (f" ({more} more such names not listed)" if more > 0 else "")))
     return rows
 
 
