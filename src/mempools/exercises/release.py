@@ -217,12 +217,13 @@ def _rows(sub: Submission, expected: list[str], reports: dict) -> list[Grade]:
         rows.append(Grade(sub.student, notebook, name, report.score, report.max_score, status,
                           detail[:300]))
     unknown = sorted(set(sub.cells) - set(CATALOG))
-    for name in unknown[:UNKNOWN_ROWS]:
+    listed = unknown[:UNKNOWN_ROWS]
+    for name in listed:
         notebook = sub.cells[name][-1][0]
-        more = len(unknown) - UNKNOWN_ROWS if name == unknown[UNKNOWN_ROWS - 1] else 0
+        more = len(unknown) - len(listed) if name == listed[-1] else 0
         rows.append(Grade(sub.student, notebook, name[:60], 0, 0, "unknown exercise",
                           "the %%exercise line names no catalogued exercise"
-                          + (f" ({more} more such names not listed)" if more > 0 else "")))
+                          + (f" ({more} more such names not listed)" if more else "")))
     return rows
 
 
