@@ -103,6 +103,8 @@ class Malloc(Pool):
         at = self._freed_at
         lo = bisect.bisect_left(at, start - self._freed_max)
         hi = bisect.bisect_left(at, end + HEADER)
+        if lo == hi:  # the usual case: no freed block there
+            return
         keep = []
         for a in at[lo:hi]:
             if a + self._freed[a] <= start or a - HEADER >= end:
