@@ -7,8 +7,8 @@ from typing import Any
 
 from mempools._native import ffi, lib
 from mempools.block import Block
-from mempools.errors import ForeignBlock, PoolMisuse, StaleHandle
 from mempools.constants import SIZE_MAX
+from mempools.errors import ForeignBlock, PoolMisuse, StaleHandle
 from mempools.pool import CPool, error_for, raise_on
 from mempools.validate import as_alignment, as_size
 

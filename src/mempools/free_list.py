@@ -7,8 +7,8 @@ from typing import NamedTuple
 
 from mempools._native import ffi, lib
 from mempools.block import Block
-from mempools.errors import BadSize, OutOfMemory, PoolMisuse
 from mempools.constants import SIZE_MAX
+from mempools.errors import BadSize, OutOfMemory, PoolMisuse
 from mempools.pool import Pool, c_string, error_for, raise_on, walk_c
 from mempools.trace import Op, Trace
 from mempools.validate import as_size

@@ -9,10 +9,9 @@ from typing import Any
 
 from mempools._native import ffi, lib
 from mempools.block import Block
-from mempools.constants import RegionKind
+from mempools.constants import SIZE_MAX, RegionKind
 from mempools.errors import BadSize, OutOfMemory
 from mempools.pool import Pool, raise_on
-from mempools.constants import SIZE_MAX
 from mempools.validate import as_size, checked_product
 
 _malloc, _free, _usable, _cast = lib.malloc, lib.free, lib.heap_usable_size, ffi.cast  # hot path
