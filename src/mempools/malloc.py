@@ -95,7 +95,8 @@ class Malloc(Pool):
         if address not in self._freed:
             bisect.insort(self._freed_at, address)
         self._freed[address] = usable
-        self._freed_max = max(self._freed_max, usable)
+        if usable > self._freed_max:
+            self._freed_max = usable
 
     def _reuse(self, start: int, end: int) -> None:
         """Forget the freed blocks that [start, end) overlaps: libc handed them out again."""
