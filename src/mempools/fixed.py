@@ -204,7 +204,7 @@ class FixedPool(CPool):
         return self._index_of(block) * self.stride
 
     def _address_of(self, block: Block) -> int:
-        return self._base_address + self._offset_of(block)
+        return self._base_address + block._at * self.stride  # type: ignore[operator]
 
     @property
     def memory_size(self) -> int:
