@@ -19,10 +19,10 @@ COLOURS = {
     "header": "#CC79A7",
     "payload": "#0072B2",
     "padding": "#E69F00",
-    "free": "#E4E4E4",
+    "free": "#D0D0D0",
     "table": "#009E73",
     "untouched": "#ffffff",
-    "other": "#7F7F7F",
+    "other": "#6B6B6B",
     "footer": "#F0E442",
     "tail": "#B7A99A",  # drawing only: free bytes at the end of a chunk a bump pool has left
 }
@@ -201,6 +201,7 @@ class Group:
     shapes: list[Rect | Text] = field(default_factory=list)
     offset: int = 0
     size: int = 0
+    dump: list[str] = field(default_factory=list)  # the byte view a click opens (SVG only)
 
 
 @dataclass
@@ -208,6 +209,28 @@ class Drawing:
     width: int
     height: int
     shapes: list[Group | Rect | Text | Line | Arrow]
+    dump_y: float = 0  # where a clicked region's byte view is drawn (0: no byte views)
+
+
+DUMP_BYTES = 48  # bytes a byte view shows (16 a line)
+DUMP_LINES = 6  # header line, three lines of bytes, two of decoded fields
+DUMP_REGIONS = 128  # a map of more regions gets no byte views: its SVG would be megabytes
+
+
+def byte_view(truth: Region, data: bytes | None, note: str) -> list[str]:
+    """The lines of a region's byte view: what it is, its first bytes in hex and ASCII, and the
+    decoded fields."""
+    lines = [f"{truth.kind} at offset {truth.offset}, {truth.size} bytes"
+             + (f", {truth.owner}" if truth.owner else "") + " (click elsewhere to close)"]
+    raw = data[truth.offset:truth.offset + min(truth.size, DUMP_BYTES)] if data else b""
+    for at in range(0, len(raw), 16):
+        row = raw[at:at + 16]
+        text = "".join(chr(b) if 32 <= b < 127 else "." for b in row)
+        lines.append(f"+{at:<4} " + " ".join(f"{b:02x}" for b in row).ljust(48) + f" {text}")
+    if truth.size > DUMP_BYTES and raw:
+        lines[-1] += f"  ... {truth.size - DUMP_BYTES} more"
+    lines += [w for w in note.split("\n") if w][:2]
+    return lines[:DUMP_LINES]
 
 
 class Labels:
@@ -275,7 +298,8 @@ def layout(regions: Sequence[Region], data: bytes | None = None, *,
     lines = textwrap.wrap(title, max(20, int((width - LEFT - 8) / 7.4)))  # bold is wider[:3] if title else []
     ruler_y = TOP + 14 * len(lines) + (2 if lines else 0)
     y0 = ruler_y + RULER + link_margin(links)
-    height = y0 + rows * ROW_HEIGHT + 30
+    dump_y = y0 + rows * ROW_HEIGHT + 34 if len(regions) <= DUMP_REGIONS else 0
+    height = (dump_y + 14 * DUMP_LINES + 4) if dump_y else y0 + rows * ROW_HEIGHT + 30
     changed_set = None if changed is None else set(changed)
     labels = Labels(width)
     shapes: list[Group | Rect | Text | Line | Arrow] = []
@@ -337,6 +361,7 @@ def layout(regions: Sequence[Region], data: bytes | None = None, *,
         if region.kind == "other" and region.size != truth.size:
             note = (note + "\n" if note else "") + f"drawn shortened: {truth.size} bytes not ours"
         group.tip = tooltip(truth, data, note)
+        group.dump = byte_view(truth, data, notes.get(i, "")) if dump_y else []
         shapes.append(group)
     clashes = overlaps(regions)
     for offset, size in clashes:
@@ -367,7 +392,7 @@ def layout(regions: Sequence[Region], data: bytes | None = None, *,
         labels.place(x + 16, y + 10, words)
         shapes.append(Text(x + 16, y + 10, words, cls="mp-legend"))
         x += 24 + CHAR * len(words)
-    return Drawing(width, height, shapes)
+    return Drawing(width, height, shapes, dump_y)
 
 
 def _drawn_offset(offset: int, real: Sequence[Region], drawn: Sequence[Region]) -> int:
@@ -386,18 +411,31 @@ def to_svg(drawing: Drawing, cls: str = "mp-memmap") -> str:
            'font-family="monospace" font-size="11">'
            '<defs><marker id="mp-arrowhead" markerWidth="6" markerHeight="6" refX="5" '
            f'refY="3" orient="auto"><path d="M0,0 L6,3 L0,6 z" fill="{LINK}"/></marker></defs>']
-    _svg_shapes(out, drawing.shapes)
+    if drawing.dump_y:  # a click focuses a region; CSS shows its byte view while it has focus
+        out.append("<style>.mp-bytes{display:none}.mp-region{cursor:pointer;outline:none}"
+                   ".mp-region:focus+.mp-bytes{display:inline}</style>")
+        out.append(f'<text x="{LEFT}" y="{drawing.dump_y + 10:.0f}" fill="#777" '
+                   'class="mp-hint">click a block to see its bytes</text>')
+    _svg_shapes(out, drawing.shapes, drawing.dump_y)
     out.append("</svg>")
     return "".join(out)
 
 
-def _svg_shapes(out: list[str], shapes: Iterable) -> None:
+def _svg_shapes(out: list[str], shapes: Iterable, dump_y: float = 0) -> None:
     for s in shapes:
         if isinstance(s, Group):
-            out.append(f'<g class="{s.cls}" data-offset="{s.offset}" data-size="{s.size}">'
+            focus = ' tabindex="0"' if dump_y and s.dump else ""
+            out.append(f'<g class="{s.cls}" data-offset="{s.offset}" data-size="{s.size}"{focus}>'
                        f'<title>{escape(s.tip)}</title>')
             _svg_shapes(out, s.shapes)
             out.append("</g>")
+            if focus:
+                out.append(f'<g class="mp-bytes"><rect x="{LEFT - 4}" y="{dump_y - 2:.0f}" '
+                           f'width="{8 + CHAR * max(map(len, s.dump)):.0f}" '
+                           f'height="{14 * len(s.dump) + 4}" fill="#fff" stroke="#333"/>')
+                out.extend(f'<text x="{LEFT}" y="{dump_y + 10 + 14 * k:.0f}" xml:space="preserve">'
+                           f'{escape(line)}</text>' for k, line in enumerate(s.dump))
+                out.append("</g>")
         elif isinstance(s, Rect):
             extra = (' stroke-dasharray="3,2"' if s.dashed else "") + (
                 f' opacity="{s.opacity}"' if s.opacity != 1.0 else "") + (
