@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import io
+from html import escape
 from typing import Any
 
 import ipywidgets as widgets
@@ -44,8 +45,10 @@ class Compare(widgets.VBox):
         self.slider = widgets.IntSlider(min=0, max=steps, description="step")
         widgets.link((self.play, "value"), (self.slider, "value"))
         self.slider.observe(lambda change: self.step(change["new"]), names="value")
-        panels = [widgets.VBox([m.caption, m.view], layout=widgets.Layout(width=f"{width + 10}px"))
-                  for m in self.maps]
+        # captions as HTML: a Label cuts a long sentence at the panel's edge, HTML wraps it
+        self.words = [widgets.HTML(layout=widgets.Layout(width=f"{width}px")) for _ in self.maps]
+        panels = [widgets.VBox([words, m.view], layout=widgets.Layout(width=f"{width + 10}px"))
+                  for words, m in zip(self.words, self.maps)]
         super().__init__([widgets.HBox([self.play, self.slider]), widgets.HBox(panels)])
         self.add_class("mp-compare")
         self.step(0)
@@ -59,8 +62,9 @@ class Compare(widgets.VBox):
         if self.slider.value != index:
             self.slider.value = index
             return
-        for m in self.maps:
+        for words, m in zip(self.words, self.maps):
             m._show(index)
+            words.value = f"<div class='mp-caption'>{escape(m.caption.value)}</div>"
 
     @property
     def png(self) -> bytes:

@@ -413,7 +413,8 @@ def to_svg(drawing: Drawing, cls: str = "mp-memmap") -> str:
            f'refY="3" orient="auto"><path d="M0,0 L6,3 L0,6 z" fill="{LINK}"/></marker></defs>']
     if drawing.dump_y:  # a click focuses a region; CSS shows its byte view while it has focus
         out.append("<style>.mp-bytes{display:none}.mp-region{cursor:pointer;outline:none}"
-                   ".mp-region:focus+.mp-bytes{display:inline}</style>")
+                   ".mp-region:focus+.mp-bytes{display:inline}"
+                   ".mp-memmap:focus-within .mp-hint{display:none}</style>")
         out.append(f'<text x="{LEFT}" y="{drawing.dump_y + 10:.0f}" fill="#777" '
                    'class="mp-hint">click a block to see its bytes</text>')
     _svg_shapes(out, drawing.shapes, drawing.dump_y)
