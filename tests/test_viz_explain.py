@@ -127,8 +127,12 @@ def test_tooltips_carry_offset_size_hex_and_decoded_fields():
     assert any("chunk 0: offset 0, capacity 128, used 40" in t for t in titles(mp.viz.draw(bump).svg))
 
     emb = mp.EmbeddedPool.for_blocks(256, 8)
-    emb.alloc(16)
-    assert any("allocation table: 8 slots, 1 live" in t for t in titles(mp.viz.draw(emb).svg))
+    held = emb.alloc(16)
+    emb.lock(held)
+    tips = titles(mp.viz.draw(emb).svg)
+    assert any("allocation table: 8 slots, 1 live" in t for t in tips)
+    assert any(re.search(rf"table slot at offset \d+: offset {held.offset}, size 16, generation \d+, "
+                         r"lock count 1", t) for t in tips), tips
 
 
 @pytest.mark.skipif(not mp.malloc.GLIBC, reason="glibc's chunk header is decoded only on glibc")

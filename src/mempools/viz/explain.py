@@ -4,6 +4,7 @@ function here is pure and testable without a pool."""
 
 from __future__ import annotations
 
+import struct
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
@@ -107,6 +108,8 @@ def notes(frame: Frame) -> dict[int, str]:
         if r.offset in starts and frame.pool == "BumpPool":
             k, size = starts[r.offset]
             words.append(f"chunk {k} begins: {size} bytes")
+        if frame.pool == "EmbeddedPool" and r.kind == "payload":
+            words += _slot(frame, r)
         if frame.pool == "EmbeddedPool" and r.kind == "free":
             words.append(f"a gap of {r.size} bytes between blocks")
         if r.kind == "other" and frame.gaps.get(r.offset):
@@ -114,6 +117,24 @@ def notes(frame: Frame) -> dict[int, str]:
         if words:
             out[i] = "\n".join(words)
     return out
+
+
+SLOT = struct.Struct("<IIIHHHH")  # emb_slot: offset, size, generation:24|lock:8, prev, next, gaps
+
+
+def _slot(frame: Frame, r: Region) -> list[str]:
+    """The embedded pool's table slot of payload `r`, found in the table's bytes by the
+    (offset, size) pair it holds, and decoded."""
+    table = next((t for t in frame.regions if t.kind == "table"), None)
+    if table is None:
+        return []
+    at = frame.data.find(struct.pack("<II", r.offset, r.size), table.offset,
+                         table.offset + table.size)
+    if at < 0 or at + SLOT.size > table.offset + table.size:
+        return []
+    offset, size, word, prev, nxt, _, _ = SLOT.unpack_from(frame.data, at)
+    return [f"table slot at offset {at}: offset {offset}, size {size}, generation "
+            f"{word & 0xFFFFFF}, lock count {word >> 24}, neighbours {prev} and {nxt}"]
 
 
 def _moved(before: Frame, after: Frame, skip: str) -> list[str]:
