@@ -154,6 +154,26 @@ void ex_channel_open(int fd, const char *key)
     setvbuf(stdout, NULL, _IONBF, 0); /* a crash must not lose what the cell printed */
 }
 
+/* Append text to line[*n ..] up to line[end - 1]; with `quoted`, quotes and backslashes become
+ * ' (a JSON string then needs no escapes). No library call: safe in a signal handler. */
+static void line_append(char *line, size_t *n, size_t end, const char *text, int quoted)
+{
+    for (; *text && *n < end; text++)
+        line[(*n)++] = quoted && (*text == '"' || *text == '\\') ? '\'' : *text;
+}
+
+void ex_channel_op(const char *text)
+{
+    char line[400];
+    size_t n = 0;
+    line_append(line, &n, sizeof line, channel_key, 0);
+    line_append(line, &n, sizeof line, "\t{\"event\": \"op\", \"text\": \"", 0);
+    line_append(line, &n, sizeof line - 4, text, 1);
+    line_append(line, &n, sizeof line, "\"}\n", 0);
+    if (channel_fd >= 0 && write(channel_fd, line, n) < 0)
+        channel_fd = -1;
+}
+
 void mp_not_implemented(void)
 {
 }

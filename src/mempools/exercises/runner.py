@@ -63,9 +63,10 @@ def main(argv: list[str]) -> int:
         result: dict = {"event": "result", "index": index, "passed": True}
         try:
             checks[index].run(tester)
+            result |= tester.awarded
         except CheckFailed as failed:
             result |= {"passed": False, "property": failed.prop, "message": failed.message,
-                       "regions": failed.regions, "ops": tester.ops}
+                       "regions": failed.regions, "ops": tester.ops, "data": failed.data}
         except Exception as error:  # noqa: BLE001 - a check that meets nonsense from the cell
             result |= {"passed": False, "property": "error", "ops": tester.ops,
                        "message": f"{type(error).__name__}: {error}"}

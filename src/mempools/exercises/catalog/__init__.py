@@ -1,6 +1,12 @@
 """The exercise catalog: one folder per exercise under this package, holding `solution.c` (the
 reference solution with nbgrader's solution markers) and `checks.py` (LESSON, TITLE,
-DECLARATIONS - the C functions the student writes - and CHECKS, in order)."""
+DECLARATIONS - the C functions the student writes - and CHECKS, in order).
+
+A bigger exercise (the capstone) may also set, in checks.py: SUPPORT, the stem of its own
+support header and source in csrc/exercises (included for the cell, linked, declared to the
+checks); FORBIDDEN_CALLS, functions a cell may not call, each with the reason; ROWS_PER_CHECK,
+so `grade` writes one row per check that carries points; and it may ship `starter.c`, which
+`release` puts in place of the solution instead of the not-implemented stub."""
 
 from __future__ import annotations
 
@@ -50,7 +56,28 @@ class Exercise:
 
     @property
     def points(self) -> int:
-        return len(self.checks)
+        return sum(c.points for c in self.checks)
+
+    @property
+    def support(self) -> str | None:
+        """The stem of the exercise's own support .h/.c in csrc/exercises, if any."""
+        return getattr(self._module, "SUPPORT", None)
+
+    @property
+    def forbidden_calls(self) -> dict[str, str]:
+        """Symbol -> why a cell may not call it (beyond what every exercise refuses)."""
+        return getattr(self._module, "FORBIDDEN_CALLS", {})
+
+    @property
+    def rows_per_check(self) -> bool:
+        """Whether `grade` writes one row per check with points instead of one per exercise."""
+        return getattr(self._module, "ROWS_PER_CHECK", False)
+
+    @cached_property
+    def starter(self) -> str | None:
+        """What a released notebook holds in place of the solution (None: the stub)."""
+        path = resources.files(__name__).joinpath(self.name.replace("-", "_"), "starter.c")
+        return path.read_text() if path.is_file() else None
 
     @cached_property
     def solution(self) -> str:
