@@ -175,6 +175,8 @@ def test_wrong_walker_is_shown_failing_the_picture_only():
       (32, 16, "payload", "id 2"), (48, 16, "untouched", None)]),
     ([(-8, 16, "free", None), (60, 100, "free", None)],
      [(0, 8, "free", None), (8, 52, "untouched", None), (60, 4, "free", None)]),
+    ([(0, 16, "free", "a"), (16, 16, "free", "a")],
+     [(0, 16, "free", "a"), (16, 16, "free", "a"), (32, 32, "untouched", None)]),
 ])
 def test_partition_tiles_the_heap_and_marks_overlaps(spans, expected):
     assert capstone.partition(spans, 64) == expected

@@ -39,7 +39,7 @@ def points(utilisation: float) -> int:
 
 def scale() -> list[tuple[str, int]]:
     """The points scale as (utilisation, points) rows, for the notebook."""
-    rows = [(f"below {FLOOR:.0%} (but correct)", 1)]
+    rows = [("correct, any utilisation", 1)]
     for p in range(2, TRACE_POINTS + 1):
         least = FLOOR + (TOP - FLOOR) * (p - 1) / (TRACE_POINTS - 1)
         rows.append((f"{least:.1%} or more", p))
@@ -125,18 +125,21 @@ def partition(spans: list[tuple[int, int, str, str]], end: int) -> Regions:
         cuts |= {min(max(off, 0), end), min(max(off + size, 0), end)}
     edges = sorted(cuts)
     regions: Regions = []
+    previous: tuple[int, ...] | None = None
     for lo, hi in zip(edges, edges[1:]):
-        over = [(kind, owner) for off, size, kind, owner in spans if off <= lo and hi <= off + size]
+        over = tuple(i for i, (off, size, _, _) in enumerate(spans) if off <= lo and hi <= off + size)
         if not over:
             region = (lo, hi - lo, "untouched", None)
         elif len(over) == 1:
-            region = (lo, hi - lo, over[0][0], over[0][1])
+            region = (lo, hi - lo, spans[over[0]][2], spans[over[0]][3])
         else:
-            region = (lo, hi - lo, "padding", "OVERLAP: " + " and ".join(o or k for k, o in over))
-        if regions and regions[-1][2:] == region[2:]:
+            names = [spans[i][3] or spans[i][2] for i in over]
+            region = (lo, hi - lo, "padding", "OVERLAP: " + " and ".join(names))
+        if regions and over == previous:  # the same spans cover both pieces: one region
             last = regions.pop()
             region = (last[0], last[1] + region[1], *region[2:])
         regions.append(region)
+        previous = over
     return regions
 
 
@@ -147,8 +150,9 @@ def driver_regions(live: list[tuple[int, int, int]], end: int) -> Regions:
 
 def walker_regions(blocks: list[tuple[int, int, int]], end: int) -> Regions:
     """What the student's mm_walk reports: allocated blocks and free blocks."""
-    return partition([(off, size, "payload" if used else "free", "allocated" if used else None)
-                      for off, size, used in blocks], end)
+    return partition([(off, size, "payload" if used else "free",
+                       f"{'block' if used else 'free'} {size} B") for off, size, used in blocks],
+                     end)
 
 
 def walk_disagrees(blocks: list[tuple[int, int, int]] | None, live: list[tuple[int, int, int]],
