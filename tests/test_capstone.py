@@ -218,3 +218,49 @@ def test_grade_gives_three_honest_rows_per_trace(tmp_path):
     assert "payload overlap" in by[("cy", f"capstone/{GRADED[0]}")]["detail"]
     assert sum(int(by[("ada", f"capstone/{t}")]["score"]) for t in GRADED) > \
         sum(int(by[("bob", f"capstone/{t}")]["score"]) for t in GRADED)
+
+
+def test_heap_map_draws_the_walk_beside_the_driver(reference):
+    from mempools.exercises.capstone_view import HeapMap
+
+    heap = HeapMap(reference)
+    frame = heap.frames[heap.busiest]
+    assert heap.slider.value == heap.busiest and heap.caption.value.startswith(frame["caption"])
+    assert heap.view.value.count("<svg") == 2 and "id 8" in heap.view.value
+    mine, driver = heap.regions(heap.busiest)
+    for off, size, ident in frame["live"]:
+        assert any(r.offset <= off and off + size <= r.offset + r.size and r.kind == "payload"
+                   for r in mine)
+        assert (off, size, "payload", f"id {ident}") in driver
+    heap.slider.value = 0
+    assert heap.caption.value.startswith("step 0: after mm_init()")
+
+
+def test_heap_map_without_a_walker_and_with_an_overlap():
+    from mempools.exercises.capstone_view import HeapMap
+
+    report = ex.check("capstone", _broken("overlap"))
+    heap = HeapMap(report)
+    assert "no mm_walk yet" in heap.view.value
+    last = len(heap.frames) - 1
+    heap.slider.value = last
+    assert "overlaps the live payload" in heap.frames[last]["problem"]
+    assert any(r.owner and r.owner.startswith("OVERLAP") for r in heap.regions(last)[1])
+    assert "OVERLAP: id" in heap.view.value
+
+
+def test_released_notebook_runs_the_starter(tmp_path):
+    import nbformat
+    from nbclient import NotebookClient
+
+    released = release_notebook(json.loads(NOTEBOOK.read_text()))
+    nb = nbformat.reads(json.dumps(released), as_version=4)
+    NotebookClient(nb, timeout=300, kernel_name="python3",
+                   resources={"metadata": {"path": str(tmp_path)}}).execute()
+    outputs = [o for c in nb.cells if c.cell_type == "code" for o in c.outputs]
+    assert not [o for o in outputs if o.output_type == "error"]
+    text = "\n".join(o.get("text", "") for o in outputs if o.output_type == "stream")
+    from mempools.exercises.capstone_view import utilisation_table
+
+    table = utilisation_table(ex.check("capstone", CAPSTONE.starter))
+    assert text.count(table) == 2  # the student's cell holds the starter, and the comparison

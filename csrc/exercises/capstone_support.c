@@ -41,6 +41,7 @@ static int heap_reset(void)
         if (area == MAP_FAILED) return 0;
         heap = area;
     }
+    memset(heap, 0, mapped); /* as fresh: no earlier replay's bytes can pass for a copy */
     if (mapped && mprotect(heap, mapped, PROT_NONE)) return 0;
     heap_end = heap_peak = mapped = 0;
     return 1;
