@@ -8,11 +8,25 @@ CFLAGS := -std=c11 -Wall -Wextra -Werror -pedantic -Wcast-qual -g -Icsrc -Icsrc/
 SANITIZE := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 C_SOURCES := $(wildcard csrc/*.c) csrc/exercises/exercise_support.c
 PORT ?= 8888
-TOKEN ?= $(shell $(PYTHON) -c "import secrets; print(secrets.token_hex(16))")
+# `:=` runs the shell once: with `?=` every $(TOKEN) drew a new token, so the printed URL was
+# not the server's (ifndef keeps `make lab TOKEN=...` working)
+ifndef TOKEN
+TOKEN := $(shell $(PYTHON) -c "import secrets; print(secrets.token_hex(16))")
+endif
+# what students open: the lessons plus the RELEASED exercises (no solutions, no hidden tests),
+# made once so a student's own edits are never overwritten (`make clean-course` starts afresh)
+COURSE := course
+BROWSER_FLAG := $(if $(NO_BROWSER),--no-browser)
 # JupyterLab refuses to run as root (containers, CI) without saying so explicitly
 AS_ROOT := $(if $(filter 0,$(shell id -u)),--allow-root)
 
-.PHONY: lab test install ctest lint pytest notebooks browser bench clean sandbox
+$(COURSE)/.made: $(VENV)/.installed
+	mkdir -p $(COURSE)
+	for f in notebooks/*.ipynb; do test -e $(COURSE)/$${f##*/} || cp $$f $(COURSE)/; done
+	test -d $(COURSE)/exercises || $(PY) -m mempools release notebooks/exercises $(COURSE)/exercises
+	touch $@
+
+.PHONY: lab lab-instructor clean-course test install ctest lint pytest notebooks browser bench clean sandbox
 
 $(VENV)/.installed: pyproject.toml setup.py $(wildcard csrc/*.c csrc/*.h csrc/naive/*) src/mempools/_build_ffi.py
 	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
@@ -20,12 +34,22 @@ $(VENV)/.installed: pyproject.toml setup.py $(wildcard csrc/*.c csrc/*.h csrc/na
 	$(PIP) install --quiet -e ".[lab,test]"
 	touch $@
 
-install: $(VENV)/.installed
+install: $(VENV)/.installed $(COURSE)/.made
+
+# opens a browser tab unless NO_BROWSER=1; JupyterLab also logs the same URL
+LAB_ARGS = --ip=127.0.0.1 --port=$(PORT) --port-retries=0 --IdentityProvider.token=$(TOKEN) \
+	$(BROWSER_FLAG) $(AS_ROOT)
 
 lab: install
-	@echo "JupyterLab on http://127.0.0.1:$(PORT)/lab?token=$(TOKEN)"
-	$(VENV)/bin/jupyter lab --notebook-dir=notebooks --ip=127.0.0.1 --port=$(PORT) \
-		--IdentityProvider.token=$(TOKEN) --no-browser $(AS_ROOT)
+	@echo "JupyterLab (lessons + student exercises) on http://127.0.0.1:$(PORT)/lab?token=$(TOKEN)"
+	$(VENV)/bin/jupyter lab --notebook-dir=$(COURSE) $(LAB_ARGS)
+
+lab-instructor: install
+	@echo "JupyterLab (instructor: exercises WITH solutions) on http://127.0.0.1:$(PORT)/lab?token=$(TOKEN)"
+	$(VENV)/bin/jupyter lab --notebook-dir=notebooks $(LAB_ARGS)
+
+clean-course:
+	rm -rf $(COURSE)
 
 build/test_pools: $(C_SOURCES) tests/c/test_pools.c tests/c/check.h
 	mkdir -p build
@@ -68,7 +92,7 @@ lint: install
 	$(VENV)/bin/ruff check src tests
 
 pytest: install
-	$(VENV)/bin/pytest -q -rs tests --ignore=tests/test_browser.py \
+	$(VENV)/bin/pytest -q -rs tests --ignore=tests/test_browser.py --ignore=tests/test_browser_predict.py \
 		--ignore=tests/test_browser_capstone.py
 
 notebooks: install
@@ -76,7 +100,8 @@ notebooks: install
 		--nbval-sanitize-with=tests/nbval_sanitize.cfg -p no:randomly notebooks
 
 browser: install
-	$(VENV)/bin/pytest -q -rs tests/test_browser.py tests/test_browser_capstone.py
+	$(VENV)/bin/pytest -q -rs tests/test_browser.py tests/test_browser_predict.py \
+		tests/test_browser_capstone.py
 
 # Student code in exercises runs under bubblewrap; say loudly when it cannot (the containment
 # tests then skip with the same reason; .ci/run installs bwrap and makes them required).

@@ -387,3 +387,12 @@ const char *bump_pool_check(const bump_pool *p)
     }
     return NULL;
 }
+
+size_t bump_pool_bytes_held(const bump_pool *p)
+{
+    if (!p) return 0;
+    size_t held = sizeof *p + p->chunk_slots * sizeof(chunk);
+    for (size_t i = 0; i < p->nchunks; i++)
+        if (p->chunks[i].raw) held += p->chunks[i].capacity + (BUMP_CHUNK_ALIGN - 1);
+    return held;
+}

@@ -67,4 +67,8 @@ int bump_pool_chunk(const bump_pool *p, size_t index, size_t *start, size_t *cap
 void bump_pool_walk(const bump_pool *p, pool_walker fn, void *user);
 const char *bump_pool_check(const bump_pool *p); /* NULL when sound */
 
+/* Bytes the pool holds from malloc: its struct, the chunk array and every chunk with its
+ * alignment slack (the walker's journal is instrumentation and is left out). */
+size_t bump_pool_bytes_held(const bump_pool *p);
+
 #endif

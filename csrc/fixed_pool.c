@@ -317,3 +317,9 @@ const char *fixed_pool_check(const fixed_pool *p)
     if (bits != p->used) return "allocated bits do not match the used count";
     return NULL;
 }
+
+size_t fixed_pool_bytes_held(const fixed_pool *p)
+{
+    if (!p) return 0;
+    return sizeof *p + bitmap_bytes(p->count) + p->count * p->stride; /* count * stride was checked */
+}

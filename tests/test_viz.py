@@ -45,8 +45,10 @@ def test_widget_steps_through_trace_with_linked_slider():
     assert m.slider.value == 3 and m.frame == 3 and m.caption.value == "step 3: f 0"
     assert len(re.findall(r"mp-payload", m.svg)) == 1
     assert repr(m) == "MemoryMap(FixedPool, frame 3/4)"
-    bundle = m._repr_mimebundle_()
-    assert bundle["image/svg+xml"] == m.svg
+    bundle = m._repr_mimebundle_()  # the static copy shows the last frame, whatever is on screen
+    assert bundle["image/svg+xml"] != m.svg and "step 4: a 2 8" in bundle["image/svg+xml"]
+    m.step(4)
+    assert len(re.findall(r"mp-payload", bundle["image/svg+xml"])) == 2
 
 
 def test_widget_free_list_arrows_come_from_pool_bytes():
@@ -80,3 +82,70 @@ def test_long_foreign_gaps_are_shortened_but_labelled_truly():
     svg = render_svg(far, row_bytes=64)
     assert svg.count("text-anchor") <= 5  # a few rows, not a thousand
     assert "offset 64032, 32 bytes, payload, b" in svg and ">64000</text>" in svg
+
+
+def test_static_picture_carries_svg_and_png_in_one_bundle():
+    import base64
+
+    pool = mp.FixedPool(16, 8)
+    pool.free(pool.alloc())
+    bundle = mp.viz.draw(pool, title="t")._repr_mimebundle_()
+    assert "mp-memmap" in bundle["image/svg+xml"]
+    png = base64.b64decode(bundle["image/png"])
+    assert png.startswith(b"\x89PNG\r\n\x1a\n") and len(png) > 1000
+    widget = mp.viz.MemoryMap(pool)._repr_mimebundle_()
+    assert base64.b64decode(widget["image/png"]).startswith(b"\x89PNG")
+
+
+def test_overlapping_blocks_are_drawn_in_two_lanes_with_the_overlap_outlined():
+    shared = [mp.Region(0, 16, "payload", "b"), mp.Region(0, 16, "payload", "c"),
+              mp.Region(16, 48, "free", None)]
+    svg = render_svg(shared, row_bytes=64)
+    assert ">b</text>" in svg and ">c</text>" in svg
+    assert svg.count('class="mp-overlap"') == 1 and "overlap: two blocks" in svg
+    heights = re.findall(r'<g class="mp-region mp-payload">.*?height="(\d+)"', svg)
+    assert heights == ["10", "10"]  # two half-height lanes, neither hidden
+    assert 'class="mp-overlap"' not in render_svg(regions())
+
+
+def test_free_list_head_is_marked_and_arcs_stay_inside_the_picture():
+    svg = render_svg(regions(), links=[(64, 16)], title="list")
+    assert ">head</text>" in svg
+    for bend in re.findall(r"Q[\d.]+,(-?[\d.]+)", svg):
+        assert float(bend) > 24  # below the title line
+
+
+def test_live_map_refuses_bad_sizes_with_the_pools_error_and_selects_the_newest():
+    pool = mp.FixedPool(16, 8)
+    live = mp.viz.MemoryMap(pool)
+    assert live.block_menu.value is None
+    for bad in (1000, 17, 0, -5):
+        assert live.alloc(bad) is None and live.status.value.startswith("refused:")
+        assert pool.stats["used"] == 0
+    first, second = live.alloc(16), live.alloc(8)
+    assert live.block_menu.value is second and first is not second
+
+
+def test_classic_program_words_agree_with_n():
+    program = mp.viz.ClassicProgram(n=1)
+    assert "1 int = 4 bytes" in program.svg and "read back: 0 */" in program.report.value
+    program.count.value = 2
+    assert program.run() == 1 and "read back: 0 + 1 */" in program.report.value
+
+
+def test_chunk_tails_and_boundaries_of_a_chain_are_drawn():
+    pool = mp.BumpPool(256, growable=True)
+    for size in (100, 100, 100):
+        pool.alloc(size)
+    svg = mp.viz.draw(pool, row_bytes=512).svg
+    assert svg.count('class="mp-chunk"') == 1  # one boundary between two chunks
+    assert "mp-tail" in svg and "chunk tail, never used again" in svg  # chunk 0's 52 bytes
+    assert "mp-tail" not in mp.viz.draw(mp.BumpPool(256)).svg
+
+
+def test_a_big_allocation_table_is_folded_and_labelled():
+    regions = [mp.Region(0, 352, "table", None), mp.Region(352, 64, "payload", "a"),
+               mp.Region(416, 64, "free", None)]
+    folded = render_svg(regions, row_bytes=64)
+    assert "table: 352 bytes (folded)" in folded and ">320</text>" in folded
+    assert "(folded)" not in render_svg(regions, row_bytes=512)

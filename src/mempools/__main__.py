@@ -1,4 +1,5 @@
-"""Command line: `python -m mempools bench [--json]`, `release SRC DST`, `grade DIR --out CSV`."""
+"""Command line: `python -m mempools bench [--json]`, `release SRC DST`, `grade DIR --out CSV`,
+`practice TOPIC --seed N [--answer]`."""
 
 from __future__ import annotations
 
@@ -7,13 +8,9 @@ import sys
 from datetime import date
 from pathlib import Path
 
-from tqdm import tqdm
-
-from mempools import bench, workloads
-from mempools.exercises import release
+from mempools import practice, workloads
+from mempools.resources import traces_dir
 from mempools.trace import Trace, TraceError
-
-TRACES = Path(__file__).resolve().parents[2] / "data" / "traces"
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -43,7 +40,18 @@ def main(argv: list[str] | None = None) -> int:
                    help="skip AddressSanitizer + UndefinedBehaviorSanitizer (on by default)")
     g.add_argument("--bench", type=int, nargs="?", const=4, metavar="STUDENTS",
                    help="time grading of generated submissions and print seconds per row")
+    p = commands.add_parser("practice", help="a seeded problem; --answer reveals its answer")
+    p.add_argument("topic", choices=sorted(practice.TOPICS))
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--answer", action="store_true", help="also print the answer and why")
     args = parser.parse_args(argv)
+    if args.command == "practice":
+        if args.seed < 0:
+            parser.error("--seed must not be negative")
+        print(practice.problem(args.topic, args.seed).text(answer=args.answer))
+        return 0
+    if args.command in ("release", "grade"):
+        from mempools.exercises import release  # loads the exercise machinery only when asked
     if args.command == "release":
         for path in release.release(args.src, args.dst):
             print("wrote", path)
@@ -71,8 +79,12 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def run_bench(args: argparse.Namespace) -> int:
+    from tqdm import tqdm
+
+    from mempools import bench
+
     traces = {name: make(1, ops=args.ops) for name, make in workloads.WORKLOADS.items()}
-    traces |= workloads.bundled_traces(TRACES)
+    traces |= workloads.bundled_traces(traces_dir())
     for item in args.trace:
         path = Path(item)
         try:

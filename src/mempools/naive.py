@@ -6,7 +6,8 @@ from __future__ import annotations
 
 from mempools._native import ffi, lib
 from mempools.block import Region
-from mempools.validate import as_size
+from mempools.errors import BadSize, ForeignBlock, OutOfMemory
+from mempools.validate import as_int, as_size
 
 
 def _address(ptr: object) -> int:
@@ -54,10 +55,17 @@ class NaiveEmbedded:
         """True when the naive realloc managed to grow (or shrink) the block."""
         return lib.naive_embedded_realloc(self._p, self._slot(slot), as_size(size)) == 0
 
+    def realloc_wrong(self, slot: int, size: int) -> bool:
+        """Bug hunt #4: resizes the block allocated LAST, not `slot`, and shifts the blocks
+        after it by `size` instead of by the growth. True when it claims success."""
+        self._slot(slot)
+        return lib.naive_embedded_realloc_wrong(self._p, slot, as_size(size)) == 0
+
     def _slot(self, slot: int) -> int:
-        if not 0 <= slot < lib.NAIVE_EMB_SLOTS or self._p.length[slot] == 0:
-            raise ValueError(f"slot {slot} is not a live block of this naive pool")
-        return slot
+        n = as_int(slot, "slot", "NaiveEmbedded")
+        if not 0 <= n < lib.NAIVE_EMB_SLOTS or self._p.length[n] == 0:
+            raise ForeignBlock(f"NaiveEmbedded: slot {n} is not a live block of this naive pool")
+        return n
 
     def write(self, slot: int, data: bytes) -> None:
         """Fill the block's bytes (bounded by its own length, not by its neighbours)."""
@@ -98,10 +106,11 @@ class NaiveFixed:
     def __init__(self, block_size: int, count: int) -> None:
         size, n = as_size(block_size, "block_size"), as_size(count, "count")
         if size < ffi.sizeof("void *") // 2 or size * n > 1 << 20:
-            raise ValueError("keep the naive pool small and its blocks at least 4 bytes")
+            raise BadSize("NaiveFixed(): keep the naive pool small (at most 1 MiB) and its blocks "
+                          "at least 4 bytes")
         self._p = lib.naive_fixed_create(size, n, 0)
         if self._p == ffi.NULL:
-            raise MemoryError("naive_fixed_create returned NULL")
+            raise OutOfMemory("NaiveFixed(): naive_fixed_create returned NULL")
         self.block_size, self.count = size, n
         self.handed_out: list[tuple[str, int]] = []  # (label, offset), in order
 
@@ -120,8 +129,10 @@ class NaiveFixed:
 
     def free(self, offset: int) -> None:
         """Push the block at `offset` on the free list - with no check at all (the bug)."""
+        offset = as_int(offset, "offset", "NaiveFixed.free")
         if not 0 <= offset < self.block_size * self.count or offset % self.block_size:
-            raise ValueError(f"offset {offset} is not a block start of this naive pool")
+            raise ForeignBlock(f"NaiveFixed.free: offset {offset} is not a block start of this "
+                               "naive pool")
         lib.naive_fixed_free(self._p, self._p.blocks + offset)
         self.handed_out = [(lbl, off) for lbl, off in self.handed_out if off != offset]
 
@@ -145,3 +156,50 @@ def leak_when_second_malloc_fails(block_size: int, count: int) -> int:
     leaked = int(lib.naive_fixed_leaked())
     lib.naive_fixed_forget_leaks()
     return leaked
+
+
+def array_bytes(n: int, size: int) -> int:
+    """Bug hunt #1: the bytes `naive_array_bytes` would malloc for n * size (0 = refused), with
+    its overflow check written backwards."""
+    return int(lib.naive_array_bytes(as_size(n), as_size(size)))
+
+
+class NaiveLazy:
+    """Bug hunt #2: a lazily initialised fixed pool that compares its high-water mark (a count
+    of blocks) with its size in bytes. Here it only reports offsets; the write past the end is
+    shown in a child process under AddressSanitizer."""
+
+    def __init__(self, stride: int, count: int) -> None:
+        self.stride, self.count = as_size(stride, "stride"), as_size(count, "count")
+        if self.stride * self.count > 1 << 20:
+            raise ValueError("keep the naive pool small")
+        self._p = ffi.new("naive_lazy *")
+        if lib.naive_lazy_init(self._p, self.stride, self.count) != 0:
+            raise MemoryError("naive_lazy_init: out of memory")
+
+    def __del__(self) -> None:
+        if getattr(self, "_p", None) is not None:
+            lib.naive_lazy_destroy(self._p)
+
+    def alloc(self) -> int | None:
+        """Offset of the block it hands out (past the end once the bug bites), or None."""
+        ptr = lib.naive_lazy_alloc(self._p)
+        return None if ptr == ffi.NULL else _address(ptr) - _address(self._p.blocks)
+
+
+def nested_sections(counting: bool) -> list[tuple[str, bool]]:
+    """Bug hunt #5: an outer critical section that calls a function with its own section.
+    Returns (moment, interrupts enabled?) with the naive flag, or with the nesting count."""
+    disable, enable, enabled = ((lib.fixed_irq_disable, lib.fixed_irq_enable, lib.fixed_irq_enabled)
+                                if counting else
+                                (lib.naive_irq_disable, lib.naive_irq_enable, lib.naive_irq_enabled))
+    states = []
+    disable()
+    states.append(("outer section entered", bool(enabled())))
+    disable()
+    states.append(("inner section entered", bool(enabled())))
+    enable()
+    states.append(("inner section left, outer still running", bool(enabled())))
+    enable()
+    states.append(("outer section left", bool(enabled())))
+    return states

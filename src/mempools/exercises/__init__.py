@@ -36,18 +36,21 @@ def load_ipython_extension(ipython: Any) -> None:
 
 
 def __getattr__(name: str) -> Any:
-    """CATALOG, check, CheckResult and Report load on first use."""
+    """CATALOG, check, points, CheckResult and Report load on first use."""
     if name == "CATALOG":
         from mempools.exercises.catalog import CATALOG
         return CATALOG
     if name == "check":
         from mempools.exercises.checking import check
         return check
+    if name == "points":
+        from mempools.exercises.nbgrader_support import points
+        return points
     if name in ("CheckResult", "Report"):
         from mempools.exercises import report
         return getattr(report, name)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
-__all__ = ["CATALOG", "CheckResult", "Report", "check", "load_ipython_extension", "results",
-           "run_cell"]
+__all__ = ["CATALOG", "CheckResult", "Report", "check", "load_ipython_extension", "points",
+           "results", "run_cell"]

@@ -1,8 +1,9 @@
 """Pictures of memory: a pure SVG renderer and the MemoryMap widget built on it."""
 
 from mempools.viz.classic import ClassicProgram
-from mempools.viz.figures import plot_ratio, plot_usable_sizes
-from mempools.viz.memory_map import SVG, Frame, MemoryMap, draw, snapshot
+from mempools.viz.figures import MarkdownTable, markdown, plot_ratio, plot_usable_sizes
+from mempools.viz.memory_map import SVG, Frame, MemoryMap, draw, picture, snapshot
+from mempools.viz.png import render_png
 from mempools.viz.svg import COLOURS, render_svg
 
 __all__ = [
@@ -10,10 +11,14 @@ __all__ = [
     "SVG",
     "ClassicProgram",
     "Frame",
+    "MarkdownTable",
     "MemoryMap",
     "draw",
+    "markdown",
     "plot_ratio",
+    "picture",
     "plot_usable_sizes",
+    "render_png",
     "render_svg",
     "snapshot",
 ]

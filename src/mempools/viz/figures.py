@@ -41,3 +41,19 @@ def plot_ratio(labels: Sequence[str], values: Sequence[float], title: str,
     ax.set_title(title)
     ax.invert_yaxis()
     return ax
+
+
+class MarkdownTable(str):
+    """A Markdown table that front ends render as a table; its text form (what nbval compares
+    and a terminal prints) is the table's own text."""
+
+    def _repr_markdown_(self) -> str:
+        return str(self)
+
+    def __repr__(self) -> str:
+        return str(self)
+
+
+def markdown(text: str) -> MarkdownTable:
+    """Show Markdown text (a table from mp.bench.table) rendered in the notebook."""
+    return MarkdownTable(text)

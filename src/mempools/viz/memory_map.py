@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
+import base64
 import dataclasses
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import ipywidgets as widgets
 
 from mempools.block import Block, Region
-from mempools.errors import PoolError
+from mempools.errors import BadSize, PoolError
 from mempools.pool import Pool
 from mempools.trace import Op, Replay, ReplayResult, Trace, replay
+from mempools.validate import as_size
+from mempools.viz.png import render_png
 from mempools.viz.svg import render_svg
 
 
@@ -25,32 +28,48 @@ class Frame:
     links: list[tuple[int, int]]
     caption: str
     stats: dict[str, int]
+    chunks: list[tuple[int, int]] = field(default_factory=list)  # (offset, size) of a chain
 
 
 def snapshot(pool: Pool, caption: str = "") -> Frame:
     """The pool's state now, read only through walk(), memory(), stats and (if any) links()."""
     links = pool.links() if hasattr(pool, "links") else []
-    return Frame(pool.walk(), pool.memory(), links, caption, dict(pool.stats))
+    chunks = pool.chunks() if hasattr(pool, "chunks") else []
+    return Frame(pool.walk(), pool.memory(), links, caption, dict(pool.stats), chunks)
+
+
+def _bundle(svg: str, png: bytes) -> dict[str, str]:
+    """SVG for a trusted notebook (hover text), PNG beside it for every viewer that refuses SVG
+    from an untrusted notebook (JupyterLab before Trust, GitHub, nbviewer)."""
+    return {"image/svg+xml": svg, "image/png": base64.b64encode(png).decode("ascii")}
 
 
 class SVG:
-    """A static SVG for notebook output (shown by nbconvert and GitHub without a kernel)."""
+    """A static memory map for notebook output: SVG plus the same picture as PNG."""
 
-    def __init__(self, svg: str) -> None:
-        self.svg = svg
+    def __init__(self, svg: str, png: bytes) -> None:
+        self.svg, self.png = svg, png
 
-    def _repr_svg_(self) -> str:
-        return self.svg
+    def _repr_mimebundle_(self, **kwargs: Any) -> dict[str, str]:
+        return {"text/plain": repr(self), **_bundle(self.svg, self.png)}
 
     def __repr__(self) -> str:
-        return "<memory map SVG>"
+        return "<memory map>"
+
+
+def picture(regions: list[Region], data: bytes | None = None, *,
+            links: list[tuple[int, int]] | None = None, row_bytes: int | None = None,
+            title: str = "", chunks: list[tuple[int, int]] | None = None) -> SVG:
+    """A static memory map of any regions (a naive pool's walk, a frame), as SVG and PNG."""
+    args = {"links": links or [], "row_bytes": row_bytes, "title": title, "chunks": chunks or []}
+    return SVG(render_svg(regions, data, **args), render_png(regions, data, **args))
 
 
 def draw(pool: Pool, title: str = "", row_bytes: int | None = None) -> SVG:
     """A static picture of the pool now."""
     frame = snapshot(pool)
-    return SVG(render_svg(frame.regions, frame.data, links=frame.links, row_bytes=row_bytes,
-                          title=title))
+    return picture(frame.regions, frame.data, links=frame.links, row_bytes=row_bytes, title=title,
+                   chunks=frame.chunks)
 
 
 class _LazyFrames(Sequence[Frame]):
@@ -144,7 +163,7 @@ class MemoryMap(widgets.VBox):
         moved = frame.stats.get("bytes_moved", 0) - self.frames[-1].stats.get("bytes_moved", 0)
         if moved:  # pools that move blocks say how much each step cost
             frame = Frame(frame.regions, frame.data, frame.links,
-                          f"{frame.caption} (moved {moved} bytes)", frame.stats)
+                          f"{frame.caption} (moved {moved} bytes)", frame.stats, frame.chunks)
         self.frames.append(frame)
 
     @property
@@ -157,7 +176,7 @@ class MemoryMap(widgets.VBox):
         """The SVG of the frame shown (also what static viewers see)."""
         f = self.frames[self._index]
         return render_svg(f.regions, f.data, links=f.links, row_bytes=self.row_bytes,
-                          title=self.title)
+                          title=self.title, chunks=f.chunks)
 
     def _show(self, index: int) -> None:
         self._index = index
@@ -173,8 +192,8 @@ class MemoryMap(widgets.VBox):
 
     # -- live operations --------------------------------------------------------------------
     def _live_controls(self) -> widgets.Widget:
-        self.size = widgets.BoundedIntText(value=16, min=1, max=1 << 20, description="bytes",
-                                           layout=widgets.Layout(width="160px"))
+        # not Bounded: a bad size must reach the pool and be refused there, not be clamped
+        self.size = widgets.IntText(value=16, description="bytes", layout=widgets.Layout(width="160px"))
         self.alloc_button = widgets.Button(description="alloc")
         self.block_menu = widgets.Dropdown(options=[], description="block",
                                            layout=widgets.Layout(width="200px"))
@@ -185,7 +204,10 @@ class MemoryMap(widgets.VBox):
         return widgets.HBox([self.size, self.alloc_button, self.block_menu, self.free_button])
 
     def _refresh_menu(self) -> None:
-        self.block_menu.options = [(b.label, b) for b in self.pool.live]
+        """List the live blocks and select the newest, the one a student most likely frees."""
+        live = list(self.pool.live)
+        self.block_menu.options = [(b.label, b) for b in live]
+        self.block_menu.value = max(live, key=lambda b: b.id) if live else None
 
     def _after(self, caption: str) -> None:
         self.frames.append(snapshot(self.pool, caption))
@@ -198,6 +220,9 @@ class MemoryMap(widgets.VBox):
             if hasattr(self.pool, "malloc"):
                 block = self.pool.malloc(size)
             elif hasattr(self.pool, "block_size"):
+                if as_size(size) > self.pool.block_size:
+                    raise BadSize(f"{size} bytes do not fit in a {self.pool.block_size}-byte "
+                                  "block of this FixedPool")
                 block = self.pool.alloc()
             else:
                 block = self.pool.alloc(size)
@@ -227,6 +252,12 @@ class MemoryMap(widgets.VBox):
                 f"{len(self.frames) - 1})")
 
     def _repr_mimebundle_(self, **kwargs: Any) -> dict[str, Any]:
+        """The widget, plus a static picture for viewers without a kernel: the last frame (a
+        trace's first frame is an empty pool), its caption in the title; for a long trace
+        replayed lazily, the frame shown (picturing the last would replay all of it)."""
         bundle = super()._repr_mimebundle_(**kwargs) or {}
-        bundle["image/svg+xml"] = self.svg
+        f = self.frames[-1] if isinstance(self.frames, list) else self.frames[self._index]
+        title = f"{self.title} - {f.caption}" if self.title else f.caption
+        args = {"links": f.links, "row_bytes": self.row_bytes, "title": title, "chunks": f.chunks}
+        bundle.update(_bundle(render_svg(f.regions, f.data, **args), render_png(f.regions, f.data, **args)))
         return bundle
