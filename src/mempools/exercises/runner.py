@@ -19,10 +19,16 @@ from pathlib import Path
 def _package_without_init() -> None:
     """Make `mempools` and `mempools.exercises` importable as namespaces of their folders, so
     importing a submodule does not run their __init__ (which loads what a check never needs)."""
+    import importlib.machinery
+
     exercises = Path(__file__).resolve().parent
     for name, folder in (("mempools", exercises.parent), ("mempools.exercises", exercises)):
         module = types.ModuleType(name)
         module.__path__ = [str(folder)]
+        # a spec with an origin, so importlib.resources.files() finds the package's files
+        module.__spec__ = importlib.machinery.ModuleSpec(name, None, is_package=True,
+                                                         origin=str(folder / "__init__.py"))
+        module.__spec__.submodule_search_locations = module.__path__
         sys.modules[name] = module
 
 
