@@ -201,7 +201,7 @@ def _rows(sub: Submission, expected: list[str], reports: dict) -> list[Grade]:
             detail = "; ".join(sub.unreadable) if sub.unreadable else \
                 f"no %%exercise {name} cell in the submission"
             rows += [Grade(sub.student, "", label, 0, worth, status, detail)
-                     for label, worth in _labels(name)]
+                     for label, worth in rows_of(name)]
             continue
         notebook, source = cells[-1]
         report = reports[(name, source)]
@@ -219,8 +219,9 @@ def _rows(sub: Submission, expected: list[str], reports: dict) -> list[Grade]:
     return rows
 
 
-def _labels(name: str) -> list[tuple[str, int]]:
-    """The rows an exercise gets: (label, points) - one row, or one per check with points."""
+def rows_of(name: str) -> list[tuple[str, int]]:
+    """The rows an exercise gets in the grade sheet: (label, points) - one row, or one per
+    check with points (ROWS_PER_CHECK, as the capstone's traces)."""
     from mempools.exercises.catalog import CATALOG
 
     exercise = CATALOG[name]
@@ -236,7 +237,7 @@ def _parts(name: str, report: Report) -> list[tuple[str, int, int, tuple[str, st
     if not CATALOG[name].rows_per_check:
         return [(name, report.score, report.max_score, _verdict(report))]
     if report.error:
-        return [(label, 0, worth, _verdict(report)) for label, worth in _labels(name)]
+        return [(label, 0, worth, _verdict(report)) for label, worth in rows_of(name)]
     rows = []
     for result in report.results:
         if not result.max_points:
