@@ -226,7 +226,7 @@ def _compile_cell(exercise: Exercise, source: str, work: Path, cc: str, flags: l
     refused = exercise.forbidden_calls
     called = sorted({refused[name] for kind, name in symbols if kind == "U" and name in refused})
     if called:
-        raise CompileError("; ".join(called))
+        raise CompileError(f"your allocator calls {_listing(called)}: {exercise.forbidden_reason}")
     missing = [f for f in exercise.functions if f not in defined]
     if missing:
         raise CompileError(f"your cell must define {_listing(missing)} (declared as: "

@@ -26,6 +26,7 @@ PROBLEMS = {1: "mm_init", 2: "out of memory", 3: "misaligned", 4: "outside the h
             8: "mm_malloc(0)", 9: "mm_check", 10: "trace"}
 SHRINK_ATTEMPTS = 120  # replays spent looking for a shorter failing sequence
 SHRINK_SECONDS = 1  # CPU seconds one attempt may use (a loop in it is not our failure)
+SHOWN_OPS = 16  # a shrunk sequence is shown when it has at most this many ops (and half the prefix)
 MAX_BLOCKS = 4096  # blocks of a walk (or live payloads) a picture keeps
 TIMING_SECONDS = 0.05  # wall-clock time each throughput measurement replays for
 
@@ -204,7 +205,7 @@ def _fail(t: Tester, driver: Driver, trace: Trace, verdict: Any) -> None:
     shrunk = shrink(driver, prefix, trace.ids, problem)
     text = (f"{trace.name}, {where}: {message}. The shortest failing prefix is ops 1..{index + 1}"
             f" of {trace.name}")
-    if len(shrunk) < len(prefix):
+    if len(shrunk) <= min(SHOWN_OPS, len(prefix) // 2):
         text += (f"; these {len(shrunk)} ops alone fail the same way: "
                  + ", ".join(f"{k} {i}" + (f" {s}" if k != "f" else "") for k, i, s in shrunk))
     t.fail(PROBLEMS.get(problem, "driver"), text, regions,

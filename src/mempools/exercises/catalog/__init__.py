@@ -4,7 +4,7 @@ DECLARATIONS - the C functions the student writes - and CHECKS, in order).
 
 A bigger exercise (the capstone) may also set, in checks.py: SUPPORT, the stem of its own
 support header and source in csrc/exercises (included for the cell, linked, declared to the
-checks); FORBIDDEN_CALLS, functions a cell may not call, each with the reason; ROWS_PER_CHECK,
+checks); FORBIDDEN_CALLS, functions a cell may not call, and FORBIDDEN_REASON; ROWS_PER_CHECK,
 so `grade` writes one row per check that carries points; and it may ship `starter.c`, which
 `release` puts in place of the solution instead of the not-implemented stub."""
 
@@ -64,8 +64,14 @@ class Exercise:
 
     @property
     def forbidden_calls(self) -> dict[str, str]:
-        """Symbol -> why a cell may not call it (beyond what every exercise refuses)."""
+        """Symbol -> the function's name as the student wrote it, for functions a cell of this
+        exercise may not call (beyond what every exercise refuses)."""
         return getattr(self._module, "FORBIDDEN_CALLS", {})
+
+    @property
+    def forbidden_reason(self) -> str:
+        """Why those calls are refused, said after naming them."""
+        return getattr(self._module, "FORBIDDEN_REASON", "this exercise does not allow them")
 
     @property
     def rows_per_check(self) -> bool:

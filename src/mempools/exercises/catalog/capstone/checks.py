@@ -18,14 +18,14 @@ void *mm_realloc(void *ptr, size_t size);
 SUPPORT = "capstone_support"
 ROWS_PER_CHECK = True
 _HERE = Path(__file__).parent
-_WHY = ("your allocator calls {}(): in the capstone your mm_malloc is the only allocator, so it "
-        "takes all its memory from mem_sbrk() (libc's malloc, calloc, realloc, free, strdup, "
-        "mmap and sbrk are not available to it)")
-FORBIDDEN_CALLS = {symbol: _WHY.format(name) for name in (
+FORBIDDEN_REASON = ("in the capstone your mm_malloc is the only allocator, so it takes all its "
+                    "memory from mem_sbrk() (libc's malloc, calloc, realloc, free, strdup, mmap "
+                    "and sbrk are not available to it)")
+FORBIDDEN_CALLS = {symbol: name for name in (
     "malloc", "calloc", "realloc", "free", "reallocarray", "aligned_alloc", "posix_memalign",
     "memalign", "valloc", "pvalloc", "strdup", "strndup", "mmap", "mremap", "munmap", "sbrk",
     "brk") for symbol in (name, f"ex_{name}")}
-FORBIDDEN_CALLS |= {f"tracked_{n}": _WHY.format(f"tracked_{n}") for n in ("malloc", "free")}
+FORBIDDEN_CALLS |= {f"tracked_{n}": f"tracked_{n}" for n in ("malloc", "free")}
 
 #: the bundled traces (the notebook lists them), then the hidden ones only the checks replay
 TRACES = [Trace.read(p) for p in sorted(traces_dir().glob("*.rep"))]
