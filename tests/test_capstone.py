@@ -43,7 +43,7 @@ void *mm_realloc(void *ptr, size_t size)
 BROKEN = {  # name: (the change to BUMP, property, words the message must contain)
     "overlap": ("void *p = mem_sbrk((intptr_t)(asize ? asize : 16));",
                 "void *p = mem_sbrk((intptr_t)(asize ? asize : 16));\n"
-                "    static void *last;\n    if (size > 3000 && last) return last;\n"
+                "    static void *last;\n    if (size > 150 && last) return last;\n"
                 "    last = p;", "payload overlap", "overlaps the live payload of id"),
     "misaligned": ("return p == (void *)-1 ? NULL : p;",
                    "return p == (void *)-1 ? NULL : (char *)p + 8 * (calls > 20);",
