@@ -22,7 +22,7 @@ def test_student_heap_renders_and_steps(lab, browser):  # noqa: F811
     run_all_cells(page)
     maps = page.locator(".jupyter-widgets.mp-student-heap svg.mp-memmap")
     deadline = time.time() + 90
-    while maps.count() < 2 and time.time() < deadline:
+    while maps.count() < 4 and time.time() < deadline:
         page.wait_for_timeout(500)
     page.wait_for_selector(".jp-Notebook-ExecutionIndicator[data-status='idle']", timeout=90_000)
     heap = page.locator(".jupyter-widgets.mp-student-heap").first
@@ -39,11 +39,17 @@ def test_student_heap_renders_and_steps(lab, browser):  # noqa: F811
     page.keyboard.press("End")
     page.wait_for_timeout(1_000)
     last = heap.locator(".mp-heap-caption").inner_text()
+    bug = page.locator(".jupyter-widgets.mp-student-heap").nth(1)
+    bug.scroll_into_view_if_needed()
+    bug.screenshot(path=str(ARTIFACTS / "07-Capstone-student-heap-overlap.png"))
+    overlap = " ".join(bug.locator("svg.mp-memmap").all_text_contents())
+    outlined = bug.locator("svg.mp-memmap rect.mp-overlap").count()
     failed_widgets = page.locator(".jupyter-widgets-error-widget").count()
     rendered = maps.count()
     page.screenshot(path=str(ARTIFACTS / "07-Capstone-Your-Own-Malloc.png"), full_page=True)
     page.close()
-    assert rendered == 2, f"{rendered} of the 2 memory maps of the student's heap rendered"
+    assert rendered == 4, f"{rendered} of the 4 memory maps (2 heaps, 2 views each) rendered"
+    assert outlined >= 1 and "overlap: two blocks" in overlap, "the buggy allocator's overlap"
     assert "your mm_walk" in " ".join(titles) and "the driver" in " ".join(titles)
     assert opened.startswith("step 16: mm_malloc(500) as id 8"), opened
     assert first.startswith("step 0: after mm_init()"), first

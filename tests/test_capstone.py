@@ -170,15 +170,14 @@ def test_wrong_walker_is_shown_failing_the_picture_only():
     ([], [(0, 64, "untouched", None)]),
     ([(16, 16, "payload", "id 1")], [(0, 16, "untouched", None), (16, 16, "payload", "id 1"),
                                      (32, 32, "untouched", None)]),
-    ([(0, 32, "payload", "id 1"), (16, 32, "payload", "id 2")],
-     [(0, 16, "payload", "id 1"), (16, 16, "padding", "OVERLAP: id 1 and id 2"),
-      (32, 16, "payload", "id 2"), (48, 16, "untouched", None)]),
-    ([(-8, 16, "free", None), (60, 100, "free", None)],
+    ([(16, 32, "payload", "id 2"), (0, 32, "payload", "id 1")],
+     [(0, 32, "payload", "id 1"), (16, 32, "payload", "id 2"), (48, 16, "untouched", None)]),
+    ([(-8, 16, "free", None), (60, 100, "free", None), (200, 8, "free", None)],
      [(0, 8, "free", None), (8, 52, "untouched", None), (60, 4, "free", None)]),
     ([(0, 16, "free", "a"), (16, 16, "free", "a")],
      [(0, 16, "free", "a"), (16, 16, "free", "a"), (32, 32, "untouched", None)]),
 ])
-def test_partition_tiles_the_heap_and_marks_overlaps(spans, expected):
+def test_partition_covers_the_heap_and_keeps_overlaps(spans, expected):
     assert capstone.partition(spans, 64) == expected
 
 
@@ -245,8 +244,10 @@ def test_heap_map_without_a_walker_and_with_an_overlap():
     last = len(heap.frames) - 1
     heap.slider.value = last
     assert "overlaps the live payload" in heap.frames[last]["problem"]
-    assert any(r.owner and r.owner.startswith("OVERLAP") for r in heap.regions(last)[1])
-    assert "OVERLAP: id" in heap.view.value
+    from mempools.viz.svg import overlaps
+
+    assert overlaps(heap.regions(last)[1]), "the two payloads claim the same bytes"
+    assert "mp-overlap" in heap.view.value and "overlap: two blocks" in heap.view.value
 
 
 def test_released_notebook_runs_the_starter(tmp_path):

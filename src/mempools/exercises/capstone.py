@@ -71,6 +71,11 @@ class Trace:
         return cls(path.name, ops)
 
 
+def example(name: str) -> str:
+    """The C of an example allocator shipped with the capstone (catalog/capstone/NAME.c)."""
+    return (Path(__file__).parent / "catalog" / "capstone" / f"{name}.c").read_text()
+
+
 def op_text(op: tuple[str, int, int]) -> str:
     kind, ident, size = op
     if kind == "f":
@@ -117,30 +122,22 @@ class Driver:
 
 
 # -- pictures ---------------------------------------------------------------------------------
-def partition(spans: list[tuple[int, int, str, str]], end: int) -> Regions:
-    """Regions tiling [0, end) from spans (offset, size, kind, owner) that may overlap: bytes
-    no span covers are 'untouched', bytes two or more cover are an 'overlap' (drawn as
-    padding, owners named), so a collision shows at once. Spans are clipped to [0, end)."""
-    cuts = {0, end}
-    for off, size, _, _ in spans:
-        cuts |= {min(max(off, 0), end), min(max(off + size, 0), end)}
-    edges = sorted(cuts)
+def partition(spans: list[tuple[int, int, str, str | None]], end: int) -> Regions:
+    """Regions covering [0, end): the spans (offset, size, kind, owner), clipped to it and in
+    address order, and 'untouched' for the bytes no span covers. Spans that overlap stay two
+    regions (the memory map draws them stacked, outlined as an overlap), so a collision shows
+    at once."""
+    clipped = sorted((max(off, 0), min(off + size, end) - max(off, 0), kind, owner)
+                     for off, size, kind, owner in spans if off < end and off + size > 0)
     regions: Regions = []
-    previous: tuple[int, ...] | None = None
-    for lo, hi in zip(edges, edges[1:]):
-        over = tuple(i for i, (off, size, _, _) in enumerate(spans) if off <= lo and hi <= off + size)
-        if not over:
-            region = (lo, hi - lo, "untouched", None)
-        elif len(over) == 1:
-            region = (lo, hi - lo, spans[over[0]][2], spans[over[0]][3])
-        else:
-            names = [spans[i][3] or spans[i][2] for i in over]
-            region = (lo, hi - lo, "padding", "OVERLAP: " + " and ".join(names))
-        if regions and over == previous:  # the same spans cover both pieces: one region
-            last = regions.pop()
-            region = (last[0], last[1] + region[1], *region[2:])
+    covered = 0
+    for region in clipped:
+        if region[0] > covered:
+            regions.append((covered, region[0] - covered, "untouched", None))
         regions.append(region)
-        previous = over
+        covered = max(covered, region[0] + region[1])
+    if covered < end:
+        regions.append((covered, end - covered, "untouched", None))
     return regions
 
 

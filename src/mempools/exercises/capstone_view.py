@@ -24,7 +24,7 @@ def _frames(report: Report) -> list[dict]:
 
 class HeapMap(widgets.VBox):
     """Play + slider over the picture trace: each step draws what the student's mm_walk
-    reports and, below it, the payloads the driver knows are live (overlaps in orange)."""
+    reports and, below it, the payloads the driver knows are live (overlaps outlined)."""
 
     def __init__(self, report: Report) -> None:
         self.frames: list[dict] = _frames(report)
