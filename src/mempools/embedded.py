@@ -6,7 +6,7 @@ from typing import Any
 
 from mempools._native import ffi, lib
 from mempools.block import Block
-from mempools.constants import ErrorCode, RegionKind
+from mempools.constants import ErrorCode
 from mempools.errors import BadSize, OutOfMemory, PoolMisuse
 from mempools.pool import CPool, raise_on
 from mempools.validate import as_size
