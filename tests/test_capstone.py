@@ -126,9 +126,17 @@ def test_overlap_is_shrunk_to_a_short_sequence():
     assert len(shown) <= capstone.SHOWN_OPS
 
 
-def test_allocator_calling_libc_malloc_is_refused_with_a_reason():
-    report = ex.check("capstone", LIBC)
-    assert report.error.startswith("your allocator calls "), report.error
+@pytest.mark.parametrize(("source", "named"), [
+    (LIBC, "free() and malloc() and realloc()"),
+    (BUMP.replace("mem_sbrk((intptr_t)(asize ? asize : 16))", "(malloc)(asize)"), "malloc()"),
+    ("void *__libc_malloc(size_t);\n" + BUMP.replace("mem_sbrk((intptr_t)(asize ? asize : 16))",
+                                                     "__libc_malloc(asize)"), "__libc_malloc()"),
+    (BUMP.replace("(void)ptr; }", "(void)ptr; char *s = strdup(\"x\"); (void)s; }"),
+     "strdup()"),
+])
+def test_allocator_calling_libc_malloc_is_refused_with_a_reason(source, named):
+    report = ex.check("capstone", source)
+    assert report.error.startswith(f"your allocator calls {named}: "), report.error
     assert "mem_sbrk()" in report.error and report.score == 0
 
 

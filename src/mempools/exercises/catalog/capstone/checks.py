@@ -26,6 +26,8 @@ FORBIDDEN_CALLS = {symbol: name for name in (
     "memalign", "valloc", "pvalloc", "strdup", "strndup", "mmap", "mremap", "munmap", "sbrk",
     "brk") for symbol in (name, f"ex_{name}")}
 FORBIDDEN_CALLS |= {f"tracked_{n}": f"tracked_{n}" for n in ("malloc", "free")}
+FORBIDDEN_CALLS |= {f"__libc_{n}": f"__libc_{n}" for n in ("malloc", "calloc", "realloc", "free",
+                                                          "memalign")}
 
 #: the bundled traces (the notebook lists them), then the hidden ones only the checks replay
 TRACES = [Trace.read(p) for p in sorted(traces_dir().glob("*.rep"))]
