@@ -118,6 +118,18 @@ def test_broken_allocator_is_caught_with_the_right_property(name):
     assert first.regions, "the memory at the failing step is drawn"
 
 
+@pytest.mark.parametrize(("source", "prop", "words"), [
+    (BUMP.replace("void mm_free(void *ptr) { (void)ptr; }",
+                  "void mm_free(void *ptr) { *(volatile char *)ptr = 0; }"),
+     "crash", "mm_free(NULL) or mm_malloc(0) (before op 1 of"),
+    (BUMP.replace("calls++;", "calls++;\n    if (!size) return (char *)mem_heap_lo() + 4;"),
+     "mm_malloc(0)", "mm_malloc(0) returned a pointer that is neither NULL"),
+])
+def test_free_null_and_malloc_zero_are_checked(source, prop, words):
+    first = ex.check("capstone", source).results[0]
+    assert first.prop == prop and words in first.message, first.text()
+
+
 def test_overlap_is_shrunk_to_a_short_sequence():
     report = ex.check("capstone", _broken("overlap"))
     message = report.results[0].message
