@@ -69,7 +69,7 @@ build/test_free_list_sanitized: $(FREE_LIST_C) $(wildcard csrc/free_list_*.h) te
 	mkdir -p build
 	$(CC) $(CFLAGS) $(SANITIZE) $(FREE_LIST_C) tests/c/test_free_list.c -o $@
 
-CAPSTONE_C := csrc/exercises/capstone_support.c csrc/exercises/exercise_support.c
+CAPSTONE_C := csrc/exercises/capstone_support.c
 
 build/test_capstone: $(CAPSTONE_C) csrc/exercises/capstone_support.h tests/c/test_capstone.c tests/c/check.h
 	mkdir -p build

@@ -13,8 +13,6 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "exercise_support.h"
-
 /* The student's allocator (its declarations are the exercise's). */
 int mm_init(void);
 void *mm_malloc(size_t size);
@@ -192,22 +190,24 @@ static char *digits(char *end, size_t v)
     return end;
 }
 
+/* A fatal signal in an op: say which op on stderr in one write() (no library call that is
+ * unsafe in a signal handler), then die of the same signal. The checker decides the verdict
+ * from how the process ended; this line only names the op (CAP_DURING, read by the parent). */
 static void on_fatal(int sig)
 {
-    char text[160], number[3][24];
+    char text[200], number[3][24];
     size_t n = 0;
     const char *call = current->kind == 'a' ? "mm_malloc" : current->kind == 'f' ? "mm_free"
                        : "mm_realloc";
-    const char *op[] = {"op ", digits(number[0] + 24, current_index + 1), " of ",
+    const char *op[] = {CAP_DURING, "op ", digits(number[0] + 24, current_index + 1), " of ",
                         digits(number[1] + 24, current_total), ": ", call, " for id ",
-                        digits(number[2] + 24, (size_t)current->id)};
-    const char *before[] = {phase, " (before op ", op[1], " of ", op[3], ")"};
+                        digits(number[2] + 24, (size_t)current->id), "\n"};
+    const char *before[] = {CAP_DURING, phase, " (before op ", op[2], " of ", op[4], ")\n"};
     const char **parts = phase ? before : op;
     size_t count = phase ? sizeof before / sizeof *before : sizeof op / sizeof *op;
     for (size_t i = 0; i < count; i++)
         for (const char *c = parts[i]; *c && n < sizeof text - 1; c++) text[n++] = *c;
-    text[n] = '\0';
-    ex_channel_op(text);
+    if (write(STDERR_FILENO, text, n) < 0) text[0] = '\0';
     signal(sig, SIG_DFL);
     raise(sig);
 }

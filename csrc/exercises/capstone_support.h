@@ -52,8 +52,9 @@ typedef struct cap_verdict {
 /* Replay ops[0 .. n) on the student's allocator from a fresh heap (the heap reset, mm_init):
  * after every op check alignment, bounds, overlap, every live payload's pattern and mm_check;
  * also mm_free(NULL) and mm_malloc(0) at the start and half-way. Every op's id is below ids.
- * With `report`, a fatal signal (a crash, the CPU limit) during an op first writes that op,
- * keyed, to the result channel, so the report names it. Returns v->problem. */
+ * With `report`, a fatal signal (a crash, the CPU limit) during an op first writes a line
+ * CAP_DURING "op N of M: ..." on stderr, so the report names the op. Returns v->problem. */
+#define CAP_DURING "mempools: the allocator died during "
 int cap_replay(const cap_op *ops, size_t n, size_t ids, int report, cap_verdict *v);
 
 /* The live payloads after a replay (offset from mem_heap_lo, size, id), in address order, up to

@@ -4,7 +4,8 @@ DECLARATIONS - the C functions the student writes - and CHECKS, in order).
 
 A bigger exercise (the capstone) may also set, in checks.py: SUPPORT, the stem of its own
 support header and source in csrc/exercises (included for the cell, linked, declared to the
-checks); FORBIDDEN_CALLS, functions a cell may not call, and FORBIDDEN_REASON; ROWS_PER_CHECK,
+checks) and ALLOWED_CALLS, the support functions a cell may call; FORBIDDEN_CALLS, functions a
+cell may not call, and FORBIDDEN_REASON; ROWS_PER_CHECK,
 so `grade` writes one row per check that carries points; and it may ship `starter.c`, which
 `release` puts in place of the solution instead of the not-implemented stub."""
 
@@ -67,6 +68,11 @@ class Exercise:
         """Symbol -> the function's name as the student wrote it, for functions a cell of this
         exercise may not call (beyond what every exercise refuses)."""
         return getattr(self._module, "FORBIDDEN_CALLS", {})
+
+    @property
+    def allowed_calls(self) -> frozenset[str]:
+        """Functions of the exercise's own support a cell may call, beyond every exercise's."""
+        return frozenset(getattr(self._module, "ALLOWED_CALLS", ()))
 
     @property
     def forbidden_reason(self) -> str:
