@@ -9,10 +9,12 @@ from typing import Any
 
 from mempools._native import ffi, lib
 from mempools.block import Block
-from mempools.constants import RegionKind
+from mempools.constants import SIZE_MAX, RegionKind
 from mempools.errors import BadSize, OutOfMemory
 from mempools.pool import Pool, raise_on
 from mempools.validate import as_size, checked_product
+
+_malloc, _free, _usable, _cast = lib.malloc, lib.free, lib.heap_usable_size, ffi.cast  # hot path
 
 GLIBC = bool(lib.heap_is_glibc())
 #: bytes glibc keeps in front of each block (its size word); 0 where unknown
@@ -22,19 +24,37 @@ MEMORY_COPY_LIMIT = 1 << 26
 #: sizeof(int) in this C
 INT_BYTES = ffi.sizeof("int")
 _HERE = os.path.dirname(__file__)
+#: live blocks further apart than FAR bytes (another arena, an mmap'd chunk) are drawn as
+#: separate runs with ELIDED bytes of "other" memory between them, so walk() and memory() stay
+#: small however far apart glibc puts them; elided() says how far each gap really is
+FAR = 1 << 20
+ELIDED = 64
+
+
+#: source file -> how _call_site names a line in it ("" for this package's own files)
+_SITE_PREFIX: dict[str, str] = {}
+
+
+def _site_prefix(name: str) -> str:
+    if name.rpartition(os.sep)[0] == _HERE:
+        return ""
+    if "ipykernel" in name or name.startswith("<"):
+        return "cell line "
+    return f"{os.path.basename(name)}:"
 
 
 def _call_site() -> str:
     """Where user code called into the pool: 'file.py:LINE' or 'cell line N' in a notebook."""
     frame = sys._getframe(1)
-    while frame and frame.f_code.co_filename.rpartition(os.sep)[0] == _HERE:
+    while frame:
+        name = frame.f_code.co_filename
+        prefix = _SITE_PREFIX.get(name)
+        if prefix is None:
+            prefix = _SITE_PREFIX[name] = _site_prefix(name)
+        if prefix:
+            return prefix + str(frame.f_lineno)
         frame = frame.f_back
-    if frame is None:
-        return "?"
-    name = frame.f_code.co_filename
-    if "ipykernel" in name or name.startswith("<"):
-        return f"cell line {frame.f_lineno}"
-    return f"{os.path.basename(name)}:{frame.f_lineno}"
+    return "?"
 
 
 class Malloc(Pool):
@@ -68,10 +88,10 @@ class Malloc(Pool):
     def _adopt(self, ptr: Any, size: int, label: str | None = None) -> Block:
         block = self._new_block(size, label)
         block.where = _call_site()
-        self._ptr[block.id] = ptr
-        start = int(ffi.cast("uintptr_t", ptr)) - HEADER
-        reserved = HEADER + (int(lib.heap_usable_size(ptr)) or size)
-        self._reserved[block.id] = reserved
+        self._ptr[block._id] = ptr
+        start = int(_cast("uintptr_t", ptr)) - HEADER
+        reserved = HEADER + (_usable(ptr) or size)
+        self._reserved[block._id] = reserved
         self._reserved_total += reserved
         self._reuse(start, start + reserved)
         return block
@@ -80,13 +100,16 @@ class Malloc(Pool):
         if address not in self._freed:
             bisect.insort(self._freed_at, address)
         self._freed[address] = usable
-        self._freed_max = max(self._freed_max, usable)
+        if usable > self._freed_max:
+            self._freed_max = usable
 
     def _reuse(self, start: int, end: int) -> None:
         """Forget the freed blocks that [start, end) overlaps: libc handed them out again."""
         at = self._freed_at
         lo = bisect.bisect_left(at, start - self._freed_max)
         hi = bisect.bisect_left(at, end + HEADER)
+        if lo == hi:  # the usual case: no freed block there
+            return
         keep = []
         for a in at[lo:hi]:
             if a + self._freed[a] <= start or a - HEADER >= end:
@@ -106,10 +129,15 @@ class Malloc(Pool):
 
     def malloc(self, size: int) -> Block:
         """malloc(size): a Block of `size` uninitialised bytes; OutOfMemory when libc says NULL."""
-        self._require_open("malloc")
-        n = as_size(size, call="Malloc.malloc")
-        ptr = self._counted(lib.malloc(n), "mallocs",
-                            f"malloc({n}) returned NULL: the C library cannot find {n} bytes")
+        if self._closed:
+            self._require_open("malloc")
+        n = size if type(size) is int and 0 < size <= SIZE_MAX else as_size(
+            size, call="Malloc.malloc")
+        ptr = _malloc(n)
+        if not ptr:  # the message is built only then (malloc is a hot path, issue 18)
+            self._counted(ptr, "mallocs", f"malloc({n}) returned NULL: the C library cannot "
+                                          f"find {n} bytes")
+        self._counts["mallocs"] += 1
         return self._adopt(ptr, n)
 
     def calloc(self, count: int, size: int) -> Block:
@@ -138,9 +166,10 @@ class Malloc(Pool):
     def free(self, block: Block) -> None:
         """free: the block goes back to libc; freeing it again raises DoubleFree."""
         b = self._require_live(block, "free")
-        self._note_freed(self._address_of(b), self._reserved[b.id] - HEADER)
-        lib.free(self._ptr.pop(b.id))
-        self._reserved_total -= self._reserved.pop(b.id)
+        ptr = self._ptr.pop(b._id)
+        self._note_freed(int(_cast("uintptr_t", ptr)), self._reserved[b._id] - HEADER)
+        _free(ptr)
+        self._reserved_total -= self._reserved.pop(b._id)
         self._counts["frees"] += 1
         self._forget(b, "freed")
 
@@ -211,14 +240,41 @@ class Malloc(Pool):
         return min(int(ffi.cast("uintptr_t", p)) for p in self._ptr.values()) - HEADER
 
     def _offset_of(self, block: Block) -> int:
-        return self._address_of(block) - self._base()
+        return self._view(self._address_of(block))
+
+    def _far_gaps(self) -> list[tuple[int, int, int]]:
+        """(address where a far run starts, bytes cut before it so far, real gap) in address
+        order: the runs of blocks more than FAR bytes from the previous block."""
+        ends = sorted((self._address_of(b), self.usable_size(b)) for b in self._blocks.values()
+                      if b.id in self._ptr)
+        out, cut = [], 0
+        for (a, usable), (b, _) in zip(ends, ends[1:]):
+            gap = (b - HEADER) - (a + usable)
+            if gap > FAR:
+                cut += gap - ELIDED
+                out.append((b - HEADER, cut, gap))
+        return out
+
+    def _view(self, address: int, gaps: list[tuple[int, int, int]] | None = None) -> int:
+        """The walk() offset of a real address: its distance from the lowest block, less the
+        far gaps cut before it."""
+        cut = 0
+        for start, total, _ in self._far_gaps() if gaps is None else gaps:
+            if address >= start:
+                cut = total
+        return address - self._base() - cut
+
+    def elided(self) -> dict[int, str]:
+        """For each far gap cut short: its walk() offset -> how far the two runs really are."""
+        return {self._view(start) - ELIDED: f"other memory: the next block is {gap:,} bytes "
+                f"({gap / 2**30:,.1f} GiB) further on, drawn as {ELIDED}"
+                for start, _, gap in self._far_gaps()}
 
     def _spans(self) -> list[tuple[int, int, Block]]:
         """(offset, usable, block) for every live block, in address order."""
-        base = self._base()
-        spans = [
-            (self._address_of(b) - base, self.usable_size(b), b) for b in self._blocks.values()
-        ]
+        gaps = self._far_gaps()
+        spans = [(self._view(self._address_of(b), gaps), self.usable_size(b), b)
+                 for b in self._blocks.values()]
         return sorted(spans, key=lambda s: s[0])
 
     @property
@@ -245,9 +301,10 @@ class Malloc(Pool):
     def _gap(self, start: int, end: int) -> list[tuple[int, int, int, int]]:
         """Regions for [start, end) between our blocks: blocks we freed are "free", the rest
         is libc's or other code's ("other")."""
-        base = self._base()
-        holes = sorted((a - base - HEADER, a - base + u) for a, u in self._freed.items()
-                       if start <= a - base - HEADER and a - base + u <= end)
+        gaps = self._far_gaps()
+        seen = ((self._view(a, gaps), u) for a, u in self._freed.items()  # not in a cut gap
+                if not any(far - gap <= a < far for far, _, gap in gaps))
+        holes = sorted((v - HEADER, v + u) for v, u in seen if start <= v - HEADER and v + u <= end)
         out, cursor = [], start
         for lo, hi in holes:
             if lo > cursor:
