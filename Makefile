@@ -69,24 +69,39 @@ build/test_free_list_sanitized: $(FREE_LIST_C) $(wildcard csrc/free_list_*.h) te
 	mkdir -p build
 	$(CC) $(CFLAGS) $(SANITIZE) $(FREE_LIST_C) tests/c/test_free_list.c -o $@
 
-ctest: build/test_pools build/test_pools_sanitized build/test_free_list build/test_free_list_sanitized
+CAPSTONE_C := csrc/exercises/capstone_support.c
+
+build/test_capstone: $(CAPSTONE_C) csrc/exercises/capstone_support.h tests/c/test_capstone.c tests/c/check.h
+	mkdir -p build
+	$(CC) $(CFLAGS) $(CAPSTONE_C) tests/c/test_capstone.c -o $@
+
+build/test_capstone_sanitized: $(CAPSTONE_C) csrc/exercises/capstone_support.h tests/c/test_capstone.c tests/c/check.h
+	mkdir -p build
+	$(CC) $(CFLAGS) $(SANITIZE) $(CAPSTONE_C) tests/c/test_capstone.c -o $@
+
+ctest: build/test_pools build/test_pools_sanitized build/test_free_list build/test_free_list_sanitized \
+		build/test_capstone build/test_capstone_sanitized
 	./build/test_pools
 	./build/test_pools_sanitized
 	./build/test_free_list
 	./build/test_free_list_sanitized
+	./build/test_capstone
+	./build/test_capstone_sanitized
 
 lint: install
 	$(VENV)/bin/ruff check src tests
 
 pytest: install
-	$(VENV)/bin/pytest -q -rs tests --ignore=tests/test_browser.py --ignore=tests/test_browser_predict.py
+	$(VENV)/bin/pytest -q -rs tests --ignore=tests/test_browser.py --ignore=tests/test_browser_predict.py \
+		--ignore=tests/test_browser_capstone.py
 
 notebooks: install
 	$(VENV)/bin/pytest -q --nbval --nbval-cell-timeout=120 \
 		--nbval-sanitize-with=tests/nbval_sanitize.cfg -p no:randomly notebooks
 
 browser: install
-	$(VENV)/bin/pytest -q -rs tests/test_browser.py tests/test_browser_predict.py
+	$(VENV)/bin/pytest -q -rs tests/test_browser.py tests/test_browser_predict.py \
+		tests/test_browser_capstone.py
 
 # Student code in exercises runs under bubblewrap; say loudly when it cannot (the containment
 # tests then skip with the same reason; .ci/run installs bwrap and makes them required).

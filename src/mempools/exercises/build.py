@@ -25,7 +25,7 @@ from mempools.resources import csrc_dir
 # The file that is compiled: headers, the allocator routing, then the student's file, which
 # holds only the student's lines, so the compiler's messages say student.c:LINE and quote them.
 UNIT = ('#include <stdint.h>\n#include <stdlib.h>\n#include <string.h>\n'
-        '#include "exercise_support.h"\n'
+        '#include "exercise_support.h"\n{support}'
         '#define malloc(size) ex_malloc(size)\n#define calloc(n, size) ex_calloc(n, size)\n'
         '#define realloc(block, size) ex_realloc(block, size)\n#define free(block) ex_free(block)\n'
         '#include "student.c"\n')
@@ -41,7 +41,7 @@ if grep -Eq "$ASSEMBLY" mine.i; then exit 0; fi
 "$CC" $FLAGS $WARNINGS -I"$SUPPORT" -c student_unit.c -o student.o
 nm -g student.o > symbols.txt
 if command -v objdump >/dev/null; then objdump -d --no-show-raw-insn student.o > code.txt; fi
-"$CC" $FLAGS -shared student.o module.o support.o -o "$OUT"
+"$CC" $FLAGS -shared student.o $GLUE -o "$OUT"
 """
 # What a cell may call: the C standard library's memory, string, character, number, maths,
 # time and jump functions, printing to stdout/stderr, and the exercise's own support; plus what
@@ -112,11 +112,23 @@ def cache_dir() -> Path:
     return path
 
 
-def support_cdef() -> str:
-    """The declarations of exercise_support.h, read from the header (cffi takes them as they
-    are once the preprocessor lines are gone)."""
-    header = (csrc_dir() / "exercises" / "exercise_support.h").read_text()
-    return "\n".join(line for line in header.splitlines() if not line.lstrip().startswith("#"))
+def _headers(exercise: Exercise | None) -> list[str]:
+    """exercise_support.h, then the exercise's own support header if it has one."""
+    return ["exercise_support.h"] + ([f"{exercise.support}.h"] if exercise and exercise.support
+                                     else [])
+
+
+def _unit(exercise: Exercise) -> str:
+    extra = "".join(f'#include "{h}"\n' for h in _headers(exercise)[1:])
+    return UNIT.replace("{support}", extra)
+
+
+def support_cdef(exercise: Exercise | None = None) -> str:
+    """The declarations of exercise_support.h (and the exercise's own support header), read
+    from the headers (cffi takes them as they are once the preprocessor lines are gone)."""
+    lines = [line for name in _headers(exercise)
+             for line in (csrc_dir() / "exercises" / name).read_text().splitlines()]
+    return "\n".join(line for line in lines if not line.lstrip().startswith("#"))
 
 
 def refuse_includes(source: str) -> None:
@@ -146,7 +158,7 @@ def build(exercise: Exercise, source: str, sanitize: bool = False,
     flags = FLAGS + (SANITIZE if sanitize else [])
     root = cache or cache_dir()
     glue = _glue(exercise, cc, flags, cache_dir())
-    digest = _digest(source, UNIT, POLICY, *(_sha256(o) for o in glue))
+    digest = _digest(source, _unit(exercise), POLICY, *(_sha256(o) for o in glue))
     home = root / f"{exercise.name}-{digest}"
     so = home / ("cell" + EXTENSION_SUFFIXES[0])
     name = _module_name(exercise)
@@ -156,7 +168,8 @@ def build(exercise: Exercise, source: str, sanitize: bool = False,
         work = Path(tmp)
         for obj in glue:
             shutil.copyfile(obj, work / obj.name)
-        warnings = _compile_cell(exercise, source, work, cc, flags, so.name)
+        warnings = _compile_cell(exercise, source, work, cc, flags, so.name,
+                                 [obj.name for obj in glue])
         home.mkdir(parents=True, exist_ok=True, mode=0o700)
         (home / "warnings.txt").write_text(warnings)
         shutil.copyfile(work / so.name, so)
@@ -202,21 +215,22 @@ def _glue(exercise: Exercise, cc: str, flags: list[str], root: Path) -> list[Pat
     from cffi.recompiler import make_c_source  # emit_c_code prints; this one is quiet
 
     support = csrc_dir() / "exercises"
+    headers = _headers(exercise)
+    sources = [h.replace(".h", ".c") for h in headers]
     inputs = [exercise.cdef, cc, " ".join(flags)]
-    inputs += [(support / f).read_text() for f in ("exercise_support.c", "exercise_support.h")]
+    inputs += [(support / f).read_text() for f in headers + sources]
     home = root / f"glue-{exercise.name}-{_digest(*inputs)}"
-    objects = [home / "module.o", home / "support.o"]
+    objects = [home / "module.o"] + [home / f.replace(".c", ".o") for f in sources]
     with _glue_lock:
         if _verified(home, objects):
             return objects
         home.mkdir(parents=True, exist_ok=True, mode=0o700)
         ffi = FFI()
-        ffi.cdef(support_cdef() + exercise.cdef)
-        make_c_source(ffi, _module_name(exercise), '#include "exercise_support.h"\n'
+        ffi.cdef(support_cdef(exercise) + exercise.cdef)
+        make_c_source(ffi, _module_name(exercise), "".join(f'#include "{h}"\n' for h in headers)
                       + exercise.cdef, str(home / "module.c"))
         include = [f"-I{support}", f"-I{sysconfig.get_paths()['include']}"]
-        for source, obj in ((home / "module.c", objects[0]),
-                            (support / "exercise_support.c", objects[1])):
+        for source, obj in zip([home / "module.c"] + [support / f for f in sources], objects):
             subprocess.run([cc, *flags, "-w", *include, "-c", str(source), "-o", str(obj)],
                            check=True, capture_output=True, timeout=120)
         _record(home, objects)
@@ -224,12 +238,13 @@ def _glue(exercise: Exercise, cc: str, flags: list[str], root: Path) -> list[Pat
 
 
 def _compile_cell(exercise: Exercise, source: str, work: Path, cc: str, flags: list[str],
-                  out: str) -> str:
+                  out: str, glue: list[str]) -> str:
     """Build the cell in `work` inside the sandbox; returns the warnings, raises CompileError."""
     (work / "student.c").write_text(source)
-    (work / "student_unit.c").write_text(UNIT)
+    (work / "student_unit.c").write_text(_unit(exercise))
     env = {"CC": cc, "FLAGS": " ".join(flags), "WARNINGS": " ".join(WARNINGS),
-           "SUPPORT": str(csrc_dir() / "exercises"), "OUT": out, "ASSEMBLY": ASSEMBLY}
+           "SUPPORT": str(csrc_dir() / "exercises"), "OUT": out, "GLUE": " ".join(glue),
+           "ASSEMBLY": ASSEMBLY}
     done = sandbox.run(["sh", "-c", SCRIPT], work, COMPILE_LIMITS, env=env)
     messages = _tidy(done.stderr.decode(errors="replace"))
     if done.wall_killed or done.status in (-9, -24):
@@ -244,8 +259,13 @@ def _compile_cell(exercise: Exercise, source: str, work: Path, cc: str, flags: l
                if len(line.split()) >= 2]
     # U is undefined, w and v are weak undefined (a weak declaration): all three are imports
     defined = {name for kind, name in symbols if kind not in "Uwv"}
+    refused = exercise.forbidden_calls
+    called = sorted({refused[name] for kind, name in symbols if kind in "Uwv" and name in refused})
+    if called:
+        raise CompileError(f"your allocator calls {_listing(called)}: {exercise.forbidden_reason}")
+    allowed = ALLOWED_CALLS | exercise.allowed_calls
     forbidden = sorted(name for kind, name in symbols if kind in "Uwv"
-                       and name not in ALLOWED_CALLS and not ALLOWED_PATTERN.match(name))
+                       and name not in allowed and not ALLOWED_PATTERN.match(name))
     if forbidden:
         raise CompileError(f"your cell calls {_listing(forbidden)}: exercise cells may use the C "
                            "library's memory, string, number and printing functions, but nothing "

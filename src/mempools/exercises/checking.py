@@ -24,6 +24,7 @@ from mempools.exercises.build import Built, CompileError, build
 from mempools.exercises.catalog import CATALOG, Exercise
 from mempools.exercises.nbgrader_support import c_source
 from mempools.exercises.report import CheckResult, Report
+from mempools.exercises.tester import Check
 
 LIMITS = sandbox.Limits(cpu_seconds=5, memory=2**31, wall_seconds=30)
 BUDGET_MB = 1024  # EX_MEMORY_BUDGET: live bytes a cell may hold before its malloc returns NULL
@@ -41,6 +42,9 @@ SIGNAL_MEANING = {
 NOT_IMPLEMENTED = ("not implemented yet: replace the /* YOUR CODE HERE */ stub, and its "
                    "mp_not_implemented(); line, with your code")
 MALLOC_FAILED = re.compile(r"mempools: malloc returned NULL for (\d+) bytes after (\d+) bytes")
+# said on stderr by a support library's fatal-signal handler (the capstone's driver): which of
+# its operations a check was in when the process died; a message, never a verdict
+DIED_DURING = re.compile(r"mempools: the allocator died during ([^\n]{1,200})")
 SHOWN_OUTPUT = 2000  # characters of the student's own output shown in a report
 
 
@@ -186,20 +190,17 @@ def run_checks(built: Built, exercise: Exercise) -> tuple[list[CheckResult], str
         if run.forged:
             message = ("something other than the checker wrote to its private result channel: "
                        "a forged result; no check of this run counts")
-            results += [CheckResult(c.name, False, "forged", message) for c in checks[first:]]
+            results += [_failed(c, "forged", message) for c in checks[first:]]
             break
         if run.load_error is not None:
             message = _load_message(run.load_error, exercise)
-            results += [CheckResult(c.name, False, "loads", message) for c in checks[first:]]
+            results += [_failed(c, "loads", message) for c in checks[first:]]
             break
         for index in range(first, len(checks)):
             event = run.results.get(index)
             if event is None:
                 break
-            regions = [Region(*r) for r in event.get("regions", [])]
-            results.append(CheckResult(checks[index].name, event.get("passed") is True,
-                                       event.get("property", ""), event.get("message", ""),
-                                       event.get("ops", []), regions))
+            results.append(_result(checks[index], event))
         if len(results) == len(checks) and run.done:
             break
         index = len(results)
@@ -208,15 +209,35 @@ def run_checks(built: Built, exercise: Exercise) -> tuple[list[CheckResult], str
         ops = run.ops.get(index, [])
         last = ops[-1] if ops else ("loading the module" if index not in run.started
                                     else "the start of the check")
+        during = DIED_DURING.findall(run.outcome.stderr.decode(errors="replace"))
+        if during and index in run.started:
+            last = f"{last}: {during[-1]}"
         prop, message = _death(run, last)
-        results.append(CheckResult(checks[index].name, False, prop, message, ops))
+        results.append(_failed(checks[index], prop, message, ops))
         if index not in run.started:  # it died loading the cell: every child would
-            results += [CheckResult(c.name, False, prop, message) for c in checks[index + 1:]]
+            results += [_failed(c, prop, message) for c in checks[index + 1:]]
         elif prop == "timeout":  # the same loop would eat the same time again
-            results += [CheckResult(c.name, False, "not run",
-                                    "skipped: an earlier check never finished")
+            results += [_failed(c, "not run", "skipped: an earlier check never finished")
                         for c in checks[index + 1:]]
     return results, "".join(out), "".join(err)
+
+
+def _result(check: Check, event: dict) -> CheckResult:
+    """A check's verdict from its keyed result: points it claims are clamped to its worth, and
+    a failed check earns none."""
+    passed = event.get("passed") is True
+    points = event.get("points", check.points) if passed else 0
+    points = min(max(points, 0), check.points) if isinstance(points, int) else 0
+    data = event.get("data")
+    return CheckResult(check.name, passed, event.get("property", ""), event.get("message", ""),
+                       event.get("ops", []), [Region(*r) for r in event.get("regions", [])],
+                       points, check.points, str(event.get("note", "")),
+                       data if isinstance(data, dict) else {})
+
+
+def _failed(check: Check, prop: str, message: str, ops: list[str] | None = None) -> CheckResult:
+    return CheckResult(check.name, False, prop, message, ops or [], points=0,
+                       max_points=check.points)
 
 
 def _load_message(error: str, exercise: Exercise) -> str:
@@ -238,14 +259,13 @@ def check(name: str, source: str, sanitize: bool = False, cache: Path | None = N
     source = c_source(source)  # nbgrader's Python stub, left untouched -> "not implemented yet"
     report = Report(exercise.name, exercise.title)
     if "mp_not_implemented" in source:
-        report.results = [CheckResult(c.name, False, "implemented", NOT_IMPLEMENTED)
-                          for c in exercise.checks]
+        report.results = [_failed(c, "implemented", NOT_IMPLEMENTED) for c in exercise.checks]
         return report
     try:
         built = build(exercise, source, sanitize=sanitize, cache=cache)
     except (CompileError, NoCompiler) as error:
         report.error = str(error)
-        report.results = [CheckResult(c.name, False, "compiles", "the code did not compile")
+        report.results = [_failed(c, "compiles", "the code did not compile")
                           for c in exercise.checks]
         return report
     report.warnings = built.warnings

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from mempools.exercises import sandbox
 from mempools.exercises.catalog import CATALOG
-from mempools.exercises.release import grade
+from mempools.exercises.release import grade, rows_of
 
 # What a generated student adds to the reference solution, in turn: nothing (every check
 # passes), a compile error, and a constructor that aborts (so every check needs its own child:
@@ -27,7 +27,8 @@ def _notebook(cells: list[str]) -> dict:
 
 
 def write_students(root: Path, students: int) -> int:
-    """Write `students` submissions under `root`; returns the number of rows they make."""
+    """Write `students` submissions under `root`; returns the number of rows they make (one
+    per exercise, or one per graded check for an exercise graded per check)."""
     lessons = sorted({ex.lesson for ex in CATALOG.values()})
     for s in range(students):
         folder = root / f"student{s:03d}"
@@ -39,7 +40,7 @@ def write_students(root: Path, students: int) -> int:
                     variant = VARIANTS[(s + len(cells)) % len(VARIANTS)]
                     cells.append(f"%%exercise {name}\n/* student {s} */\n{variant}{ex.solution}")
             (folder / f"{lesson}-Exercises.ipynb").write_text(json.dumps(_notebook(cells)))
-    return students * len(CATALOG)
+    return students * sum(len(rows_of(name)) for name in CATALOG)
 
 
 def run(students: int, jobs: int | None, sanitize: bool) -> str:

@@ -5,6 +5,7 @@ metadata kept), and grade a folder of submissions into a CSV without running the
 from __future__ import annotations
 
 import csv
+import dataclasses
 import json
 import os
 import re
@@ -56,13 +57,25 @@ def release_notebook(source: dict) -> dict:
     for cell in nb["cells"]:
         lines = cell["source"].splitlines(keepends=True) if isinstance(cell["source"], str) \
             else list(cell["source"])
-        lines = strip_region(lines, BEGIN_SOLUTION, END_SOLUTION, STUB)
+        lines = strip_region(lines, BEGIN_SOLUTION, END_SOLUTION, _stub(lines))
         lines = strip_region(lines, BEGIN_HIDDEN, END_HIDDEN, None)
         cell["source"] = "".join(lines)
         if cell["cell_type"] == "code":
             cell["outputs"], cell["execution_count"] = [], None
     nb["metadata"].pop("widgets", None)
     return nb
+
+
+def _stub(lines: list[str]) -> list[str]:
+    """What replaces a solution: the exercise's starter (code that works, to improve) when it
+    ships one, else the not-implemented stub."""
+    from mempools.exercises.catalog import CATALOG
+
+    match = MAGIC.match(lines[0]) if lines else None
+    exercise = CATALOG.get(match.group(1)) if match else None
+    if exercise is not None and exercise.starter is not None:
+        return exercise.starter.splitlines()
+    return STUB
 
 
 def release(src: Path, dst: Path) -> list[Path]:
@@ -200,22 +213,22 @@ def _rows(sub: Submission, expected: list[str], reports: dict) -> list[Grade]:
     rows = []
     for name in expected:
         cells = sub.cells.get(name, [])
-        points = CATALOG[name].points
         if not cells:
             status = "unreadable" if sub.unreadable else "missing"
             detail = "; ".join(sub.unreadable) if sub.unreadable else \
                 f"no %%exercise {name} cell in the submission"
-            rows.append(Grade(sub.student, "", name, 0, points, status, detail))
+            rows += [Grade(sub.student, "", label, 0, worth, status, detail)
+                     for label, worth in rows_of(name)]
             continue
         notebook, source = cells[-1]
         report = reports[(name, source)]
-        status, detail = _verdict(report)
-        if len(cells) > 1:
-            detail = (f"{len(cells)} cells for {name}; only the last one counts ({status}"
-                      + (f": {detail}" if detail else "") + ")")
-            status = "duplicate"
-        rows.append(Grade(sub.student, notebook, name, report.score, report.max_score, status,
-                          detail[:300]))
+        for label, score, max_score, (status, detail) in _parts(name, report):
+            if len(cells) > 1:
+                detail = (f"{len(cells)} cells for {name}; only the last one counts ({status}"
+                          + (f": {detail}" if detail else "") + ")")
+                status = "duplicate"
+            rows.append(Grade(sub.student, notebook, label, score, max_score, status,
+                              detail[:300]))
     unknown = sorted(set(sub.cells) - set(CATALOG))
     listed = unknown[:UNKNOWN_ROWS]
     for name in listed:
@@ -224,6 +237,36 @@ def _rows(sub: Submission, expected: list[str], reports: dict) -> list[Grade]:
         rows.append(Grade(sub.student, notebook, name[:60], 0, 0, "unknown exercise",
                           "the %%exercise line names no catalogued exercise"
                           + (f" ({more} more such names not listed)" if more else "")))
+    return rows
+
+
+def rows_of(name: str) -> list[tuple[str, int]]:
+    """The rows an exercise gets in the grade sheet: (label, points) - one row, or one per
+    check with points (ROWS_PER_CHECK, as the capstone's traces)."""
+    from mempools.exercises.catalog import CATALOG
+
+    exercise = CATALOG[name]
+    if not exercise.rows_per_check:
+        return [(name, exercise.points)]
+    return [(f"{name}/{c.name}", c.points) for c in exercise.checks if c.points]
+
+
+def _parts(name: str, report: Report) -> list[tuple[str, int, int, tuple[str, str]]]:
+    """(label, score, max_score, (status, detail)) of each row of `report`."""
+    from mempools.exercises.catalog import CATALOG
+
+    if not CATALOG[name].rows_per_check:
+        return [(name, report.score, report.max_score, _verdict(report))]
+    if report.error:
+        return [(label, 0, worth, _verdict(report)) for label, worth in rows_of(name)]
+    rows = []
+    for result in report.results:
+        if not result.max_points:
+            continue
+        one = dataclasses.replace(report, results=[result])
+        status, detail = _verdict(one)
+        rows.append((f"{name}/{result.name}", result.score, result.max_points,
+                     (status, detail or result.note)))
     return rows
 
 

@@ -19,11 +19,20 @@ class CheckResult:
     message: str = ""
     ops: list[str] = field(default_factory=list)
     regions: list[Region] = field(default_factory=list)
+    points: int | None = None  # earned; None: 1 if passed else 0
+    max_points: int = 1
+    note: str = ""  # what a check worth several points says about its score
+    data: dict = field(default_factory=dict)  # tables and frames a check sends for pictures
+
+    @property
+    def score(self) -> int:
+        return (1 if self.passed else 0) if self.points is None else self.points
 
     def text(self) -> str:
+        scored = f" ({self.score}/{self.max_points} points)" if self.max_points != 1 else ""
         if self.passed:
-            return f"  PASS  {self.name}"
-        lines = [f"  FAIL  {self.name}", f"        [{self.prop}] {self.message}"]
+            return f"  PASS  {self.name}{scored}" + (f": {self.note}" if self.note else "")
+        lines = [f"  FAIL  {self.name}{scored}", f"        [{self.prop}] {self.message}"]
         if self.ops:
             shown = self.ops[-8:]
             more = f" (last {len(shown)} of {len(self.ops)})" if len(self.ops) > len(shown) else ""
@@ -45,18 +54,21 @@ class Report:
 
     @property
     def score(self) -> int:
-        return sum(r.passed for r in self.results)
+        return sum(r.score for r in self.results)
 
     @property
     def max_score(self) -> int:
-        return len(self.results)
+        return sum(r.max_points for r in self.results)
 
     @property
     def passed(self) -> bool:
-        return not self.error and self.score == self.max_score and self.max_score > 0
+        """Every check passed (a check worth several points may still have earned fewer)."""
+        return not self.error and bool(self.results) and all(r.passed for r in self.results)
 
     def text(self) -> str:
-        head = f"{self.exercise}: {self.title} - {self.score}/{self.max_score} checks passed"
+        unit = ("checks passed" if all(r.max_points == 1 for r in self.results)
+                else "points")
+        head = f"{self.exercise}: {self.title} - {self.score}/{self.max_score} {unit}"
         lines = [head]
         if self.error:
             lines.append("  did not run: " + self.error)

@@ -21,10 +21,16 @@ LEDGER = ".mempools-ledger"  # EX_LEDGER of exercise_support.h
 def _package_without_init() -> None:
     """Make `mempools` and `mempools.exercises` importable as namespaces of their folders, so
     importing a submodule does not run their __init__ (which loads what a check never needs)."""
+    import importlib.machinery
+
     exercises = Path(__file__).resolve().parent
     for name, folder in (("mempools", exercises.parent), ("mempools.exercises", exercises)):
         module = types.ModuleType(name)
         module.__path__ = [str(folder)]
+        # a spec with an origin, so importlib.resources.files() finds the package's files
+        module.__spec__ = importlib.machinery.ModuleSpec(name, None, is_package=True,
+                                                         origin=str(folder / "__init__.py"))
+        module.__spec__.submodule_search_locations = module.__path__
         sys.modules[name] = module
 
 
@@ -67,9 +73,10 @@ def main(argv: list[str]) -> int:
         result: dict = {"event": "result", "index": index, "passed": True}
         try:
             checks[index].run(tester)
+            result |= tester.awarded
         except CheckFailed as failed:
             result |= {"passed": False, "property": failed.prop, "message": failed.message,
-                       "regions": failed.regions, "ops": tester.ops}
+                       "regions": failed.regions, "ops": tester.ops, "data": failed.data}
         except Exception as error:  # noqa: BLE001 - a check that meets nonsense from the cell
             result |= {"passed": False, "property": "error", "ops": tester.ops,
                        "message": f"{type(error).__name__}: {error}"}

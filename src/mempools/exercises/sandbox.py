@@ -19,6 +19,8 @@ from pathlib import Path
 
 #: how much of the student's stdout and stderr is kept (the rest is counted, not stored)
 OUTPUT_CAP = 64 * 1024
+#: how much of the result pipe is kept: the capstone's heap pictures are tens of kilobytes
+RESULT_CAP = 4 * 2**20
 
 
 @dataclass(frozen=True)
@@ -69,10 +71,10 @@ def _system_mounts() -> list[str]:
     import mempools
 
     package_root = Path(mempools.__file__).resolve().parents[1]
-    from mempools.resources import csrc_dir
+    from mempools.resources import csrc_dir, traces_dir
 
     readable = {Path(sys.prefix), Path(sys.base_prefix), Path(sysconfig.get_paths()["include"]),
-                package_root, csrc_dir()}
+                package_root, csrc_dir(), traces_dir()}
     for path in sorted(p.resolve() for p in readable):
         if not str(path).startswith(("/usr/", "/etc/")) and path.exists():
             args += ["--ro-bind", str(path), str(path)]
@@ -154,13 +156,13 @@ def _set_limits(limits: Limits, fallback: bool, tasks: int) -> None:
             resource.setrlimit(resource.RLIMIT_NPROC, (allowed, allowed))
 
 
-def _drain(fd: int, sink: bytearray) -> None:
-    """Read `fd` to its end, keeping at most OUTPUT_CAP bytes (the result pipe too: a check's
-    results are small, and a flood of fake lines must not exhaust our memory)."""
+def _drain(fd: int, sink: bytearray, cap: int = OUTPUT_CAP) -> None:
+    """Read `fd` to its end, keeping at most `cap` bytes (the result pipe too, with its own
+    cap: a flood of fake lines must not exhaust our memory)."""
     with os.fdopen(fd, "rb", buffering=0) as pipe:
         while chunk := pipe.read(65536):
-            if len(sink) < OUTPUT_CAP:
-                sink += chunk[: OUTPUT_CAP - len(sink)]
+            if len(sink) < cap:
+                sink += chunk[: cap - len(sink)]
 
 
 def run(cmd: list[str], workdir: Path, limits: Limits, env: dict[str, str] | None = None,
@@ -216,7 +218,7 @@ def run(cmd: list[str], workdir: Path, limits: Limits, env: dict[str, str] | Non
     proc.stdout.close()
     proc.stderr.close()
     if receive_end is not None:
-        pipes.append((receive_end, received))
+        pipes.append((receive_end, received, RESULT_CAP))
     readers = [threading.Thread(target=_drain, args=pipe, daemon=True) for pipe in pipes]
     for reader in readers:
         reader.start()

@@ -15,9 +15,11 @@ Regions = list[tuple[int, int, str, "str | None"]]
 class CheckFailed(Exception):
     """A property did not hold: its name, what went wrong, and the memory at that step."""
 
-    def __init__(self, prop: str, message: str, regions: Regions | None = None) -> None:
+    def __init__(self, prop: str, message: str, regions: Regions | None = None,
+                 data: dict | None = None) -> None:
         super().__init__(message)
         self.prop, self.message, self.regions = prop, message, regions or []
+        self.data = data or {}
 
 
 @dataclass
@@ -55,14 +57,21 @@ class Tester:
         self.ops: list[str] = []
         self._send = send or (lambda event: None)
         self._ledger = ledger
+        self.awarded: dict[str, Any] = {}
+
+    def award(self, points: int, note: str, data: dict | None = None) -> None:
+        """A check worth more than one point says what it earned (the parent clamps it to the
+        check's points), a note for the report, and data for its pictures and tables."""
+        self.awarded = {"points": points, "note": note, "data": data or {}}
 
     def op(self, text: str) -> None:
         """Record an operation before doing it: if the process dies, this is the last one."""
         self.ops.append(text)
         self._send({"event": "op", "text": text})
 
-    def fail(self, prop: str, message: str, regions: Regions | None = None) -> None:
-        raise CheckFailed(prop, message, regions)
+    def fail(self, prop: str, message: str, regions: Regions | None = None,
+             data: dict | None = None) -> None:
+        raise CheckFailed(prop, message, regions, data)
 
     def address(self, ptr: Any) -> int:
         return int(self.ffi.cast("uintptr_t", ptr))
@@ -88,18 +97,21 @@ class Tester:
 
 @dataclass(frozen=True)
 class Check:
-    """One property, worth one point."""
+    """One property, worth `points` (one, unless the check awards a share of more; 0 for a
+    check that only informs, such as drawing)."""
 
     name: str
     run: Callable[[Tester], None]
+    points: int = 1
 
 
 class Checks(list[Check]):
     """An exercise's checks in order; `@checks("what it tests")` adds one."""
 
-    def __call__(self, name: str) -> Callable[[Callable[[Tester], None]], Callable[[Tester], None]]:
+    def __call__(self, name: str, points: int = 1
+                 ) -> Callable[[Callable[[Tester], None]], Callable[[Tester], None]]:
         def register(fn: Callable[[Tester], None]) -> Callable[[Tester], None]:
-            self.append(Check(name, fn))
+            self.append(Check(name, fn, points))
             return fn
         return register
 

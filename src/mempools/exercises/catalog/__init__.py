@@ -1,6 +1,13 @@
 """The exercise catalog: one folder per exercise under this package, holding `solution.c` (the
 reference solution with nbgrader's solution markers) and `checks.py` (LESSON, TITLE,
-DECLARATIONS - the C functions the student writes - and CHECKS, in order)."""
+DECLARATIONS - the C functions the student writes - and CHECKS, in order).
+
+A bigger exercise (the capstone) may also set, in checks.py: SUPPORT, the stem of its own
+support header and source in csrc/exercises (included for the cell, linked, declared to the
+checks) and ALLOWED_CALLS, the support functions a cell may call; FORBIDDEN_CALLS, functions a
+cell may not call, and FORBIDDEN_REASON; ROWS_PER_CHECK,
+so `grade` writes one row per check that carries points; and it may ship `starter.c`, which
+`release` puts in place of the solution instead of the not-implemented stub."""
 
 from __future__ import annotations
 
@@ -49,7 +56,39 @@ class Exercise:
 
     @property
     def points(self) -> int:
-        return len(self.checks)
+        return sum(c.points for c in self.checks)
+
+    @property
+    def support(self) -> str | None:
+        """The stem of the exercise's own support .h/.c in csrc/exercises, if any."""
+        return getattr(self._module, "SUPPORT", None)
+
+    @property
+    def forbidden_calls(self) -> dict[str, str]:
+        """Symbol -> the function's name as the student wrote it, for functions a cell of this
+        exercise may not call (beyond what every exercise refuses)."""
+        return getattr(self._module, "FORBIDDEN_CALLS", {})
+
+    @property
+    def allowed_calls(self) -> frozenset[str]:
+        """Functions of the exercise's own support a cell may call, beyond every exercise's."""
+        return frozenset(getattr(self._module, "ALLOWED_CALLS", ()))
+
+    @property
+    def forbidden_reason(self) -> str:
+        """Why those calls are refused, said after naming them."""
+        return getattr(self._module, "FORBIDDEN_REASON", "this exercise does not allow them")
+
+    @property
+    def rows_per_check(self) -> bool:
+        """Whether `grade` writes one row per check with points instead of one per exercise."""
+        return getattr(self._module, "ROWS_PER_CHECK", False)
+
+    @cached_property
+    def starter(self) -> str | None:
+        """What a released notebook holds in place of the solution (None: the stub)."""
+        path = resources.files(__name__).joinpath(self.name.replace("-", "_"), "starter.c")
+        return path.read_text() if path.is_file() else None
 
     @cached_property
     def solution(self) -> str:
