@@ -185,7 +185,7 @@ def test_check_child_imports_no_widgets_or_plotting():
 def test_choose_pool_covers_every_row_of_the_decision_guide():
     from mempools.exercises.catalog.choose_pool.checks import CHOOSE_CASES
 
-    guide = json.loads((ROOT / "notebooks" / "05-Choosing-a-Pool.ipynb").read_text())
+    guide = json.loads((ROOT / "notebooks" / "06-Choosing-a-Pool.ipynb").read_text())
     text = next("".join(c["source"]) for c in guide["cells"] if "## Decision guide" in "".join(c["source"]))
     rows = [line for line in text.splitlines() if line.startswith("| ") and "**" in line]
     picks = {"bump": 2, "fixed": 3, "embedded": 4, "`malloc`": 1}

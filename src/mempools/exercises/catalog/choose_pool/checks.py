@@ -1,4 +1,4 @@
-"""choose-pool: every row of lesson 05's decision guide."""
+"""choose-pool: every row of lesson 06's decision guide."""
 
 
 from mempools.exercises.tester import Checks, Tester
@@ -9,7 +9,7 @@ DECLARATIONS = "int ex_pick_pool(const ex_workload *w);"
 CHECKS = Checks()
 
 
-# One case per row of lesson 05's decision guide, plus the row's static-buffer variant.
+# One case per row of lesson 06's decision guide, plus the row's static-buffer variant.
 CHOOSE_CASES = [  # (sizes_all_equal, freed_all_at_once, malloc_available, must_not_fragment)
     ((0, 1, 1, 0), 2, "objects die together (a parse, a request): a bump pool"),
     ((0, 1, 0, 0), 2, "no malloc, and everything is freed at once (a frame): a bump arena over "
