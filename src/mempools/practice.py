@@ -4,8 +4,8 @@ the same problem, so an instructor can assign "bump, seeds 1 to 5".
 
 Topics: bump (alignment and padding), fixed (free-list order), embedded (first fit and
 compaction), free_list (split, coalesce, first and best fit), malloc (glibc chunk sizes).
-A Problem displays as a predict widget; `mp.practice.drill(topic)` adds an "Another problem" button. Command line:
-`python -m mempools practice TOPIC --seed N [--answer]`.
+A Problem displays as a predict widget; `mp.practice.drill(topic)` adds an "Another problem"
+button. Command line: `python -m mempools practice TOPIC --seed N [--answer]`.
 """
 
 from __future__ import annotations
