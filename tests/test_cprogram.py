@@ -23,9 +23,16 @@ def test_ubsan_report_names_the_naive_line_without_addresses():
     assert "misaligned address 0x..." in reports[0]
 
 
-def test_compile_error_is_a_pool_error_with_the_compiler_text():
-    with pytest.raises(mp.PoolError, match="did not compile"):
+def test_compile_error_is_a_runtime_error_with_the_compiler_text():
+    with pytest.raises(mp.CompileError, match="did not compile") as caught:
         run_c("int main(void) { return undefined_name; }")
+    assert "undefined_name" in str(caught.value)
+    assert not isinstance(caught.value, mp.PoolError)  # building C is not pool misuse
+
+
+@pytest.mark.parametrize("error", [mp.NoCompiler, mp.CompileError])
+def test_build_errors_are_not_pool_errors(error):
+    assert issubclass(error, RuntimeError) and not issubclass(error, mp.PoolError)
 
 
 def test_no_compiler_says_what_to_install(monkeypatch):

@@ -152,11 +152,11 @@ def test_cli_grade_and_release(tmp_path):
     import subprocess
     import sys
 
-    out = subprocess.run([sys.executable, "-m", "mempools", "release", str(EXERCISES / "05-Exercises.ipynb"),
+    out = subprocess.run([sys.executable, "-m", "mempools", "release", str(EXERCISES / "06-Exercises.ipynb"),
                           str(tmp_path / "rel")], capture_output=True, text=True)
-    assert out.returncode == 0 and (tmp_path / "rel" / "05-Exercises.ipynb").exists()
-    shutil.copy(tmp_path / "rel" / "05-Exercises.ipynb", tmp_path / "zoe.ipynb")
-    (tmp_path / "rel" / "05-Exercises.ipynb").unlink()
+    assert out.returncode == 0 and (tmp_path / "rel" / "06-Exercises.ipynb").exists()
+    shutil.copy(tmp_path / "rel" / "06-Exercises.ipynb", tmp_path / "zoe.ipynb")
+    (tmp_path / "rel" / "06-Exercises.ipynb").unlink()
     done = subprocess.run([sys.executable, "-m", "mempools", "grade", str(tmp_path), "--out",
                            str(tmp_path / "g.csv")], capture_output=True, text=True)
     assert done.returncode == 0 and "zoe: 0/1" in done.stdout

@@ -74,7 +74,7 @@ def test_free_list_create_bad(kwargs, exc):
         (lambda p: p.free(16), mp.ForeignBlock),
         (lambda p: p.realloc(p.kept, 0), mp.BadSize),
         (lambda p: p.realloc(p.kept, 5000), mp.OutOfMemory),
-        (lambda p: p.realloc(p.freed, 8), mp.DoubleFree),
+        (lambda p: p.realloc(p.freed, 8), mp.StaleHandle),
         (lambda p: p.realloc(p.moved, 8), mp.StaleHandle),
         (lambda p: p.word(4095), mp.BadSize),
         (lambda p: p.block_bytes(0), mp.BadSize),

@@ -45,3 +45,79 @@ def test_notebooks_are_committed_executed_with_widget_state():
                           for c in code for o in c.get("outputs", []))
         if has_widgets:
             assert "state" in nb["metadata"]["widgets"]["application/vnd.jupyter.widget-state+json"]
+
+
+def test_sdist_manifest_ships_the_bundled_traces():
+    assert "recursive-include data/traces *.rep" in (ROOT / "MANIFEST.in").read_text()
+
+
+# -- lean imports -----------------------------------------------------------------------------
+CORE = {"mempools", "mempools._native", "mempools._native.lib", "mempools.block", "mempools.bump",
+        "mempools.constants", "mempools.embedded", "mempools.free_list", "mempools.errors",
+        "mempools.fixed", "mempools.malloc", "mempools.pool", "mempools.trace", "mempools.validate"}
+HEAVY = ("ipywidgets", "matplotlib", "tqdm", "IPython", "nbformat", "cffi.recompiler")
+
+
+def loaded_after(code):
+    import json
+    import subprocess
+    import sys
+
+    out = subprocess.run([sys.executable, "-c", f"import json, sys; {code}; print(json.dumps("
+                          "sorted(sys.modules)))"], capture_output=True, text=True, check=True)
+    return set(json.loads(out.stdout))
+
+
+def test_import_mempools_loads_the_pools_errors_blocks_and_traces_only():
+    loaded = loaded_after("import mempools")
+    assert {m for m in loaded if m.startswith("mempools")} == CORE
+    assert not [m for m in HEAVY if m in loaded]
+
+
+def test_lazy_parts_load_on_first_use():
+    loaded = loaded_after("import mempools; mempools.naive")
+    assert "mempools.naive" in loaded and "mempools.viz" not in loaded
+    assert "mempools.viz" in loaded_after("import mempools; mempools.viz")
+
+
+def test_errors_is_a_leaf():
+    path = ROOT / "src" / "mempools" / "errors.py"
+    loaded = loaded_after("import importlib.util as u; spec = u.spec_from_file_location('e', "
+                          f"{str(path)!r}); spec.loader.exec_module(u.module_from_spec(spec))")
+    assert not {m for m in loaded if m.startswith(("mempools", "cffi", "_cffi"))}
+
+
+# -- one source of truth for C constants --------------------------------------------------------
+def test_error_codes_and_region_kinds_are_the_c_enums():
+    import mempools as mp
+    from mempools.c import lib
+
+    c_errors = {n.removeprefix("POOL_"): getattr(lib, n) for n in dir(lib)
+                if n.startswith("POOL_E") or n == "POOL_OK"}
+    c_kinds = {n.removeprefix("POOL_REGION_"): getattr(lib, n) for n in dir(lib)
+               if n.startswith("POOL_REGION_")}
+    assert {e.name: e.value for e in mp.ErrorCode} == c_errors and len(c_errors) >= 10
+    assert {k.name: k.value for k in mp.RegionKind} == c_kinds and len(c_kinds) >= 7
+
+
+def test_every_c_error_code_maps_to_a_documented_exception():
+    import mempools as mp
+    from mempools.pool import error_for
+
+    for code in mp.ErrorCode:
+        if code != mp.ErrorCode.OK:
+            error = error_for(code, "call")
+            assert isinstance(error, mp.PoolError) and isinstance(error, (ValueError, MemoryError))
+    assert isinstance(error_for(mp.ErrorCode.ENOMEM, "x"), mp.OutOfMemory)
+
+
+def test_no_literal_copy_of_a_c_constant_in_python():
+    pattern = re.compile(r"2 ?\*\* ?64|0xffffffffffffffff|\[16\]|\bkind ?(==|in) ?\(?\d")
+    for path in sorted((ROOT / "src" / "mempools").rglob("*.py")):
+        for number, line in enumerate(path.read_text().splitlines(), 1):
+            assert not pattern.search(line), f"{path.name}:{number}: {line.strip()}"
+
+
+def test_a_check_child_process_loads_no_widgets_or_plots():
+    loaded = loaded_after("import mempools.exercises.runner")
+    assert not [m for m in HEAVY if m in loaded]

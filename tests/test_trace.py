@@ -96,7 +96,7 @@ def test_replay_clean_on_malloc():
 class OverlappingHeap(mp.Malloc):
     """A deliberately broken pool: every block after the first starts 8 bytes into the last."""
 
-    def _trace_alloc(self, size):
+    def replay_alloc(self, size):
         if not self.live:
             return self.malloc(size + 4096)
         last = self.live[-1]
@@ -118,7 +118,7 @@ class OverlappingHeap(mp.Malloc):
     def _spans(self):
         return []
 
-    def _trace_free(self, block):
+    def replay_free(self, block):
         self._forget(block, "freed")  # never hand a bogus pointer to libc
 
     def _check_c(self):
@@ -134,7 +134,7 @@ def test_replay_reports_overlap_and_garbled_payload():
 
 
 class MisalignedHeap(OverlappingHeap):
-    def _trace_alloc(self, size):
+    def replay_alloc(self, size):
         base = self.malloc(size + 64)
         ptr = mp.malloc.ffi.cast("void *", base.address + 3)
         return self._new_overlapping(ptr, size)
@@ -143,7 +143,7 @@ class MisalignedHeap(OverlappingHeap):
 class BackwardsHeap(OverlappingHeap):
     """Each block after the first starts 32 bytes BEFORE the last one and runs into it."""
 
-    def _trace_alloc(self, size):
+    def replay_alloc(self, size):
         if not self.live:
             arena = self.malloc(4096)
             return self._new_overlapping(mp.malloc.ffi.cast("void *", arena.address + 2048), size)
@@ -356,7 +356,7 @@ def test_replay_catches_a_block_overwritten_while_live_when_it_is_freed():
     class Scribbler(mp.Malloc):
         """Writes over the previous block on every alloc, as a buggy allocator might."""
 
-        def _trace_alloc(self, size):
+        def replay_alloc(self, size):
             if self.live:
                 self.live[-1].write(b"\0")
             return self.malloc(size)
@@ -367,7 +367,7 @@ def test_replay_catches_a_block_overwritten_while_live_when_it_is_freed():
 
 def test_replay_sweep_catches_a_garbled_block_still_live_at_the_end():
     class Scribbler(mp.Malloc):
-        def _trace_alloc(self, size):
+        def replay_alloc(self, size):
             if self.live:
                 self.live[0].write(b"\0")
             return self.malloc(size)
@@ -378,7 +378,7 @@ def test_replay_sweep_catches_a_garbled_block_still_live_at_the_end():
 
 def test_verify_all_catches_it_at_the_step_it_happens():
     class Scribbler(mp.Malloc):
-        def _trace_alloc(self, size):
+        def replay_alloc(self, size):
             if self.live:
                 self.live[0].write(b"\0")
             return self.malloc(size)

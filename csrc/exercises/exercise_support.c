@@ -180,3 +180,11 @@ void *ex_ref_fixed_alloc(ex_fixed *p)
     p->in_use[(size_t)(block - p->blocks) / p->stride] = 1;
     return block;
 }
+
+void ex_list_push(ex_heap *h, ex_fblock *b)
+{
+    b->prev = NULL;
+    b->next = h->free_head;
+    if (h->free_head) h->free_head->prev = b;
+    h->free_head = b;
+}

@@ -62,7 +62,7 @@ typedef struct ex_block {
     int locked;
 } ex_block;
 
-/* Workload features for choosing a pool (lesson 05's decision guide). */
+/* Workload features for choosing a pool (lesson 06's decision guide). */
 typedef struct ex_workload {
     int sizes_all_equal;     /* every request has the same size */
     int freed_all_at_once;   /* objects die together (end of a request, frame, parse) */
@@ -70,5 +70,25 @@ typedef struct ex_workload {
     int must_not_fragment;   /* it runs for months in fixed memory */
 } ex_workload;
 enum { EX_MALLOC = 1, EX_BUMP = 2, EX_FIXED = 3, EX_EMBEDDED = 4 };
+
+/* A free-list heap (lesson 05): the block format of free_list_pool.c, with pointers as links.
+ * Blocks tile [start, end). Each starts with a header word, size | EX_ALLOC | EX_PREV_ALLOC (size
+ * a multiple of EX_ALIGN, at least EX_MIN_BLOCK; the flags live in the low EX_FLAGS bits). A free
+ * block holds its explicit-list links right after the header and ends with a footer, a copy of
+ * its header; an allocated block has no footer: the next block's EX_PREV_ALLOC bit says it is in
+ * use. `end` is the epilogue header (size 0, allocated), and the first block's EX_PREV_ALLOC bit
+ * is set, so no walk needs a bounds test. Every free block is on the list exactly once. */
+enum { EX_ALLOC = 1, EX_PREV_ALLOC = 2, EX_FLAGS = 15, EX_ALIGN = 16, EX_MIN_BLOCK = 32 };
+typedef struct ex_fblock {
+    size_t header;          /* size | EX_ALLOC | EX_PREV_ALLOC */
+    struct ex_fblock *next; /* free blocks only: the next one on the list, NULL at its end */
+    struct ex_fblock *prev; /* free blocks only: the one before it on the list, NULL at the head */
+} ex_fblock;
+typedef struct ex_heap {
+    unsigned char *start;  /* the first block's header */
+    unsigned char *end;    /* the epilogue header */
+    ex_fblock *free_head;  /* the explicit free list (LIFO), NULL when empty */
+} ex_heap;
+void ex_list_push(ex_heap *h, ex_fblock *b); /* put free block b at the head of the list */
 
 #endif

@@ -1,16 +1,25 @@
-"""mempools: how C programs get memory - malloc/free and three pool allocators in real C."""
+"""mempools: how C programs get memory - malloc/free and three pool allocators in real C.
 
-from mempools import bench, cprogram, naive, viz
+`import mempools` loads the pools, their errors, Block and traces; the heavier parts (`viz`,
+`bench`, `naive`, `cprogram`, `exercises`) load on first use."""
+
+from __future__ import annotations
+
+import importlib
+
 from mempools.block import Block, Region
 from mempools.bump import BumpPool, Mark
+from mempools.constants import ErrorCode, RegionKind
 from mempools.embedded import EmbeddedPool
 from mempools.errors import (
     BadAlignment,
     BadSize,
+    CompileError,
     CorruptPool,
     DoubleFree,
     ForeignBlock,
     LockError,
+    NoCompiler,
     OutOfMemory,
     PoolError,
     PoolMisuse,
@@ -20,6 +29,7 @@ from mempools.errors import (
 from mempools.fixed import FixedPool
 from mempools.free_list import FreeListPool
 from mempools.malloc import Malloc
+from mempools.pool import Pool
 from mempools.trace import (
     Op,
     Replay,
@@ -31,19 +41,26 @@ from mempools.trace import (
     replay,
 )
 
-# loaded on first use: `mp.predict` is the (callable) module mempools.predict
-_LAZY = {"predict": ("mempools.predict", None), "practice": ("mempools.practice", None),
-         "show_c": ("mempools.source", "show_c")}
+#: loaded on first use (module __getattr__, PEP 562): submodules by name, and a few functions
+#: (`mp.predict` is the callable module mempools.predict) as (module, attribute)
+_LAZY: dict[str, tuple[str, str | None]] = {
+    **{name: (f"mempools.{name}", None) for name in (
+        "bench", "c", "cprogram", "exercises", "naive", "practice", "predict", "resources", "viz",
+        "workloads")},
+    "show_c": ("mempools.source", "show_c"),
+}
 
 
 def __getattr__(name: str) -> object:
     if name not in _LAZY:
         raise AttributeError(f"module 'mempools' has no attribute {name!r}")
-    import importlib
-
     module_name, attr = _LAZY[name]
     module = importlib.import_module(module_name)
     return module if attr is None else getattr(module, attr)
+
+
+def __dir__() -> list[str]:
+    return sorted([*globals(), *_LAZY])
 
 
 __all__ = [
@@ -51,33 +68,34 @@ __all__ = [
     "BadSize",
     "Block",
     "BumpPool",
-    "EmbeddedPool",
-    "FixedPool",
-    "FreeListPool",
-    "Mark",
-    "Op",
-    "Replay",
-    "ReplayError",
-    "ReplayResult",
-    "Trace",
-    "TraceError",
-    "TraceWarning",
-    "bench",
-    "cprogram",
-    "naive",
-    "replay",
-    "viz",
+    "CompileError",
     "CorruptPool",
     "DoubleFree",
+    "EmbeddedPool",
+    "ErrorCode",
+    "FixedPool",
     "ForeignBlock",
+    "FreeListPool",
     "LockError",
     "Malloc",
+    "Mark",
+    "NoCompiler",
+    "Op",
     "OutOfMemory",
+    "Pool",
     "PoolError",
     "PoolMisuse",
     "Region",
+    "RegionKind",
+    "Replay",
+    "ReplayError",
+    "ReplayResult",
     "StaleHandle",
+    "Trace",
+    "TraceError",
+    "TraceWarning",
     "UseAfterClose",
+    "replay",
     "practice",
     "predict",
     "show_c",

@@ -8,13 +8,9 @@ import sys
 from datetime import date
 from pathlib import Path
 
-from tqdm import tqdm
-
-from mempools import bench, practice, workloads
-from mempools.exercises import release
+from mempools import practice, workloads
+from mempools.resources import traces_dir
 from mempools.trace import Trace, TraceError
-
-TRACES = Path(__file__).resolve().parents[2] / "data" / "traces"
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -54,6 +50,8 @@ def main(argv: list[str] | None = None) -> int:
             parser.error("--seed must not be negative")
         print(practice.problem(args.topic, args.seed).text(answer=args.answer))
         return 0
+    if args.command in ("release", "grade"):
+        from mempools.exercises import release  # loads the exercise machinery only when asked
     if args.command == "release":
         for path in release.release(args.src, args.dst):
             print("wrote", path)
@@ -81,8 +79,12 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def run_bench(args: argparse.Namespace) -> int:
+    from tqdm import tqdm
+
+    from mempools import bench
+
     traces = {name: make(1, ops=args.ops) for name, make in workloads.WORKLOADS.items()}
-    traces |= workloads.bundled_traces(TRACES)
+    traces |= workloads.bundled_traces(traces_dir())
     for item in args.trace:
         path = Path(item)
         try:

@@ -17,6 +17,7 @@ from mempools._native import ffi, lib
 from mempools.block import Block
 from mempools.bump import BumpPool
 from mempools.embedded import POLICIES, EmbeddedPool
+from mempools.errors import OutOfMemory
 from mempools.fixed import FixedPool
 from mempools.free_list import COALESCING, FITS, FOOTERS, LISTS, FreeListPool
 from mempools.malloc import Malloc
@@ -247,7 +248,7 @@ def replay_in_c(pool: str, trace: Trace, s: Shape, repeats: int) -> Any:
     err = lib.bench_replay(_C_POOL[pool], kinds, ids, sizes, s.ops, max(op.id for op in trace.ops) + 1,
                            s.max_live, _param(pool, s), repeats, out)
     if err:
-        raise MemoryError(f"bench_replay({pool}) could not set up: error {err}")
+        raise OutOfMemory(f"bench_replay({pool}) could not set up: error {err}")
     return out
 
 
@@ -377,7 +378,7 @@ def _space(pool: Pool, trace: Trace) -> tuple[float, float, float | None]:
 
     result = replay(trace, pool, on_step=sample, check=False, verify_all=False)
     if result.errors:
-        raise MemoryError(f"{type(pool).__name__}: {result.errors[0].message}")
+        raise OutOfMemory(f"{type(pool).__name__}: {result.errors[0].message}")
     return result.utilisation, float(best.get("internal") or 0.0), best.get("external")
 
 

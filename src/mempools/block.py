@@ -1,10 +1,11 @@
-"""Blocks, handles and regions: what a pool hands out and what its walker reports."""
+"""Blocks and regions: what a pool hands out and what its walker reports."""
 
 from __future__ import annotations
 
+import operator
 from typing import TYPE_CHECKING, NamedTuple
 
-from mempools.errors import BadSize, ForeignBlock
+from mempools.errors import BadSize, PoolMisuse
 
 if TYPE_CHECKING:
     from mempools.pool import Pool
@@ -19,84 +20,118 @@ class Region(NamedTuple):
     owner: str | None  # the block's label for payload/padding, else None
 
 
+def _span_index(value: object, what: str, call: str) -> int:
+    """`value` as a non-negative int (numpy integers too, bool refused), else BadSize."""
+    if isinstance(value, bool):
+        raise BadSize(f"{call}: {what} must be a whole number of bytes, not {value!r}")
+    try:
+        n = operator.index(value)
+    except TypeError:
+        raise BadSize(f"{call}: {what} must be a whole number of bytes, not "
+                      f"{type(value).__name__} {value!r}") from None
+    if n < 0:
+        raise BadSize(f"{call}: {what} must not be negative (got {n})")
+    return n
+
+
 class Block:
     """A piece of pool memory: offset from the pool's start, size, address, bounds-checked I/O.
 
-    A Block goes stale when its pool frees, moves, resets or closes it; every use then raises.
+    Only the pool that made a Block can use it: pools look blocks up by identity, and `id`,
+    `size` and the owning pool are read-only. A Block goes stale when its pool frees, moves,
+    resets or closes it; every use then raises. `label` is only a name for pictures.
     """
 
-    __slots__ = ("_pool", "_state", "id", "label", "size", "where")
+    __slots__ = ("_id", "_pool", "_size", "_state", "label", "where")
 
     def __init__(self, pool: Pool, block_id: int, size: int, label: str | None = None) -> None:
         self._pool = pool
         self._state = "live"  # live, freed, stale
-        self.id = block_id
+        self._id = block_id
+        self._size = size
         self.label = label or f"#{block_id}"
-        self.size = size
         self.where = ""  # filled by pools that record where a block was made
 
+    @property
+    def id(self) -> int:
+        """The pool's serial number for this block (read-only)."""
+        return self._id
+
+    @property
+    def size(self) -> int:
+        """Bytes the caller asked for; read and write stay inside them (read-only)."""
+        return self._size
+
+    @property
+    def pool(self) -> Pool:
+        """The pool that handed this block out."""
+        return self._pool
+
     def __repr__(self) -> str:
-        state = "" if self._state == "live" else f", {self._state}"
-        off = self._pool._offset_of(self) if self._state == "live" and not self._pool.closed else "?"
-        return f"<Block {self.label} offset={off} size={self.size}{state}>"
+        off = self._pool._offset_of(self) if self.live else "?"
+        state = "" if self.live else f", {self._state if self._state != 'live' else 'stale'}"
+        return f"<Block {self.label} offset={off} size={self._size}{state}>"
 
     @property
     def live(self) -> bool:
         """True until the block is freed, moved away from, reset or its pool closed."""
-        return self._state == "live" and not self._pool.closed
+        return self._state == "live" and not self._pool.closed and self._pool._owns(self)
 
     @property
     def offset(self) -> int:
         """Bytes from the start of the pool's memory to the first payload byte."""
-        self._pool._require_live(self)
-        return self._pool._offset_of(self)
+        return self._pool._offset_of(self._pool._require_live(self, "Block.offset"))
 
     @property
     def address(self) -> int:
         """The real address of the first byte (differs between runs; print offsets instead)."""
-        self._pool._require_live(self)
-        return self._pool._address_of(self)
+        return self._pool._address_of(self._pool._require_live(self, "Block.address"))
 
-    def _span(self, n: int | None, at: int) -> tuple[int, int]:
-        if isinstance(at, bool) or not isinstance(at, int) or at < 0 or at > self.size:
-            raise BadSize(f"block {self.label}: offset {at!r} is outside 0..{self.size}")
-        n = self.size - at if n is None else n
-        if isinstance(n, bool) or not isinstance(n, int) or n < 0 or at + n > self.size:
-            raise BadSize(
-                f"block {self.label}: {n!r} bytes at {at} run past its {self.size} bytes"
-            )
-        return at, n
+    def _span(self, n: object, at: object, call: str) -> tuple[int, int]:
+        start = _span_index(at, "at", call)
+        if start > self._size:
+            raise BadSize(f"{call}: at={start} is past the end of block {self.label} "
+                          f"({self._size} bytes; use 0..{self._size})")
+        count = self._size - start if n is None else _span_index(n, "n", call)
+        if count > self._size - start:
+            raise BadSize(f"{call}: {count} bytes at {start} run past the end of block "
+                          f"{self.label} ({self._size} bytes; at most {self._size - start} fit)")
+        return start, count
 
     def read(self, n: int | None = None, at: int = 0) -> bytes:
         """The block's bytes [at, at+n) (all of them by default); refuses to read past the end."""
-        self._pool._require_live(self)
-        at, n = self._span(n, at)
-        return self._pool._read(self, at, n)
+        self._pool._require_live(self, "Block.read")
+        start, count = self._span(n, at, "Block.read")
+        return self._pool._read(self, start, count)
 
     def write(self, data: bytes, at: int = 0) -> None:
         """Copy `data` into the block at `at`; refuses to write past the end."""
-        self._pool._require_live(self)
-        data = bytes(data)
-        self._span(len(data), at)
-        self._pool._write(self, at, data)
+        self._pool._require_live(self, "Block.write")
+        payload = _as_bytes(data, "Block.write")
+        start, count = self._span(len(payload), at, "Block.write")
+        self._pool._write(self, start, payload)
 
     def unsafe_write(self, data: bytes, at: int = 0) -> None:
-        """Write WITHOUT the bounds check, as C code would: lessons use it to show an overflow.
+        """Write WITHOUT the block's bounds check, as buggy C code would: lessons use it to show
+        an overflow into a neighbour or into the pool's own bookkeeping.
 
-        Still refuses to write outside the pool's own memory, so the interpreter survives.
-        """
-        self._pool._require_live(self)
-        self._pool._write_unchecked(self, at, bytes(data))
-
-    def _retire(self, state: str) -> None:
-        self._state = state
-
-
-def require_block(value: object) -> Block:
-    """`value` if it is a Block, else a clear ForeignBlock-like error."""
-    if not isinstance(value, Block):
-        raise ForeignBlock(f"expected a Block, got {type(value).__name__} {value!r}")
-    return value
+        What can happen: neighbouring blocks and the pool's in-memory metadata (a free list's
+        next pointers, say) are overwritten, so later calls may raise CorruptPool. What cannot:
+        the write never leaves the one piece of memory the block lies in (the pool's buffer,
+        the bump chunk, the bytes libc reserved for a malloc block), so the interpreter lives."""
+        self._pool._require_live(self, "Block.unsafe_write")
+        payload = _as_bytes(data, "Block.unsafe_write")
+        start = _span_index(at, "at", "Block.unsafe_write")
+        self._pool._write_unchecked(self, start, payload)
 
 
-__all__ = ["Block", "Region", "require_block"]
+def _as_bytes(data: object, call: str) -> bytes:
+    if isinstance(data, str):
+        raise PoolMisuse(f"{call}: data must be bytes, not str (encode it: {data[:16]!r}.encode())")
+    try:
+        return bytes(memoryview(data))  # type: ignore[arg-type]
+    except TypeError:
+        raise PoolMisuse(f"{call}: data must be bytes-like, not {type(data).__name__}") from None
+
+
+__all__ = ["Block", "Region"]

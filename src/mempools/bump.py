@@ -2,57 +2,61 @@
 
 from __future__ import annotations
 
-from typing import Any, NamedTuple
+import weakref
+from typing import Any
 
 from mempools._native import ffi, lib
 from mempools.block import Block
-from mempools.errors import ForeignBlock, StaleHandle
-from mempools.pool import Pool, c_string, raise_on, walk_c
+from mempools.errors import ForeignBlock, PoolMisuse, StaleHandle
+from mempools.pool import CPool, raise_on
 from mempools.validate import as_alignment, as_size
 
 
-class Mark(NamedTuple):
-    """A position in a BumpPool; release(mark) frees everything allocated after it."""
+class Mark:
+    """A position in a BumpPool; release(mark) frees everything allocated after it.
 
-    pool_id: int
-    generation: int
-    serial: int  # blocks with a smaller id survive a release to this mark
-    c_mark: Any
+    Only the pool that made a mark takes it back, and only while it is valid: releasing to an
+    earlier mark, or reset(), invalidates every mark taken after that point."""
+
+    __slots__ = ("__weakref__", "_c_mark", "_index", "_pool", "_serial", "used")
+
+    def __init__(self, pool: BumpPool, index: int, serial: int, c_mark: Any, used: int) -> None:
+        self._pool, self._index, self._serial, self._c_mark = pool, index, serial, c_mark
+        self.used = used  # bytes in use when the mark was taken (for pictures)
+
+    def __repr__(self) -> str:
+        return f"<Mark used={self.used}>"
 
 
-class BumpPool(Pool):
+class BumpPool(CPool):
     """An arena: alloc moves one offset; no per-block free; mark/release and reset instead.
 
     growable=True chains a new chunk when a request does not fit; measure=True runs the same
     arithmetic with no memory, to learn the capacity a sequence of allocations needs.
     """
 
+    c_name, c_stats = "bump_pool", "bump_stats"
+
     def __init__(self, capacity: int = 4096, align: int = 8, growable: bool = False,
                  measure: bool = False, poison: bool = False) -> None:
         super().__init__()
-        self._closed = True  # until C succeeds
-        cap = as_size(capacity, "capacity") if not measure else 1
-        self.alignment = as_alignment(align, minimum=ffi.sizeof("void *"))
+        call = "BumpPool()"
+        cap = as_size(capacity, "capacity", call=call) if not measure else 1
+        self.alignment = as_alignment(align, minimum=ffi.sizeof("void *"), call=call)
+        self.growable, self.measuring = _flag(growable, "growable"), _flag(measure, "measure")
         # the journal lets walk() show each allocation's payload and padding
         flags = lib.BUMP_JOURNAL
-        flags |= lib.BUMP_GROWABLE if growable else 0
-        flags |= lib.BUMP_MEASURE if measure else 0
-        flags |= lib.BUMP_POISON if poison else 0
-        out = ffi.new("bump_pool **")
-        raise_on(lib.bump_pool_create(out, cap, self.alignment, flags),
-                 f"BumpPool(capacity={cap}, align={self.alignment})")
-        self._p = out[0]
-        self._closed = False
-        self.growable, self.measuring = growable, measure
-        self._generation = 0
+        flags |= lib.BUMP_GROWABLE if self.growable else 0
+        flags |= lib.BUMP_MEASURE if self.measuring else 0
+        flags |= lib.BUMP_POISON if _flag(poison, "poison") else 0
+        self._create(f"BumpPool(capacity={cap}, align={self.alignment})", lib.bump_pool_create,
+                     cap, self.alignment, flags)
         self._offsets: dict[int, int] = {}
         self._entries: list[Block] = []  # blocks in the C journal's order, for walk() owners
-        self._trace_marks: dict[int, Mark] = {}  # replay: the mark before each block
-        self._trace_freed: set[int] = set()  # replay: freed, waiting for newer blocks to go
-
-    def _destroy(self) -> None:
-        lib.bump_pool_destroy(self._p)
-        self._p = ffi.NULL
+        self._marks: list[Mark] = []  # valid marks, oldest first
+        self._issued: weakref.WeakSet[Mark] = weakref.WeakSet()  # every mark mark() returned
+        self._replay_marks: dict[int, Mark] = {}  # replay: the mark before each block
+        self._replay_freed: set[int] = set()  # replay: freed, waiting for newer blocks to go
 
     def __repr__(self) -> str:
         if self._closed:
@@ -63,12 +67,13 @@ class BumpPool(Pool):
     # -- allocation -------------------------------------------------------------------------
     def alloc(self, size: int, align: int | None = None) -> Block:
         """`size` bytes at the pool's alignment (or `align`), by moving the offset forward."""
-        self._require_open()
-        n = as_size(size)
-        a = self.alignment if align is None else as_alignment(align)
+        self._require_open("alloc")
+        n = as_size(size, call="BumpPool.alloc")
+        a = self.alignment if align is None else as_alignment(align, call="BumpPool.alloc")
         out = ffi.new("void **")
         raise_on(lib.bump_pool_alloc_aligned(self._p, n, a, out),
-                 f"BumpPool.alloc({n}, align={a}) with {self.available} bytes available")
+                 f"BumpPool.alloc({n}, align={a}) with {self.available} bytes available",
+                 "" if self.growable else "create the pool larger, or growable=True")
         block = self._new_block(n)
         self._offsets[block.id] = int(lib.bump_pool_last_offset(self._p))
         self._entries.append(block)
@@ -77,46 +82,48 @@ class BumpPool(Pool):
     @property
     def available(self) -> int:
         """Bytes left in the current chunk."""
-        self._require_open()
+        self._require_open("available")
         return int(lib.bump_pool_available(self._p))
 
     def mark(self) -> Mark:
         """The current position, to release back to later."""
-        self._require_open()
-        return Mark(id(self), self._generation, self._serial, lib.bump_pool_mark(self._p))
+        self._require_open("mark")
+        mark = Mark(self, len(self._marks), self._serial, lib.bump_pool_mark(self._p),
+                    self.stats["used"])
+        self._marks.append(mark)
+        self._issued.add(mark)
+        return mark
+
+    def _require_mark(self, mark: object) -> Mark:
+        self._require_open("release")
+        if not isinstance(mark, Mark) or mark._pool is not self or mark not in self._issued:
+            raise ForeignBlock(f"BumpPool.release: {mark!r:.60} is not a mark of this pool "
+                               "(pass what this pool's mark() returned)")
+        if mark._index >= len(self._marks) or self._marks[mark._index] is not mark:
+            raise StaleHandle("BumpPool.release: this mark is no longer valid: the pool was "
+                              "reset or released to an earlier mark since (take a new mark)")
+        return mark
 
     def release(self, mark: Mark) -> None:
-        """Free everything allocated after `mark`; those Blocks go stale."""
-        self._require_open()
-        if not isinstance(mark, Mark) or mark.pool_id != id(self):
-            raise ForeignBlock(f"{mark!r} is not a mark of this pool")
-        if mark.generation != self._generation:
-            raise StaleHandle("this mark was taken before a reset of the pool")
-        raise_on(lib.bump_pool_release(self._p, mark.c_mark), "BumpPool.release")
+        """Free everything allocated after `mark`; those Blocks go stale, and so does every
+        mark taken after this one."""
+        m = self._require_mark(mark)
+        raise_on(lib.bump_pool_release(self._p, m._c_mark), "BumpPool.release")
         del self._entries[self.stats["allocations"]:]
-        for block in [b for b in self._blocks.values() if b.id >= mark.serial]:
+        del self._marks[m._index + 1:]
+        for block in [b for b in self._blocks.values() if b.id >= m._serial]:
             self._forget(block, "stale")
 
     def reset(self) -> None:
         """Free everything; every Block and every Mark of this pool goes stale."""
-        self._require_open()
+        self._require_open("reset")
         lib.bump_pool_reset(self._p)
         self._entries.clear()
-        self._generation += 1
+        self._marks.clear()
         for block in list(self._blocks.values()):
             self._forget(block, "stale")
 
     # -- inspection -------------------------------------------------------------------------
-    @property
-    def stats(self) -> dict[str, int]:
-        """capacity, used, available, high_water, padding, chunks, allocations, malloc_calls."""
-        self._require_open()
-        s = ffi.new("bump_stats *")
-        lib.bump_pool_stats(self._p, s)
-        return {k: int(getattr(s, k)) for k in ("capacity", "used", "available", "high_water",
-                                                  "padding", "chunks", "allocations",
-                                                  "malloc_calls")}
-
     @property
     def measured(self) -> int:
         """The capacity the allocations so far need (the high-water mark)."""
@@ -127,8 +134,16 @@ class BumpPool(Pool):
 
     def _address_of(self, block: Block) -> int:
         if self.measuring:
-            raise StaleHandle(f"block {block.label} is virtual: a measuring pool has no memory")
+            raise StaleHandle(f"block {block.label} is virtual: a measuring pool has no memory "
+                              "(use its offset and size)")
         return int(ffi.cast("uintptr_t", lib.bump_pool_address(self._p, self._offsets[block.id])))
+
+    def _write_limit(self, block: Block) -> tuple[int, str]:
+        offset = self._offset_of(block)
+        for start, capacity in self.chunks():
+            if start <= offset < start + capacity:
+                return start + capacity - offset, f"the block's chunk at offset {start}"
+        return 0, "the pool's memory"
 
     @property
     def memory_size(self) -> int:
@@ -136,7 +151,7 @@ class BumpPool(Pool):
 
     def memory(self) -> bytes:
         """The bytes of every chunk, concatenated in chain order (empty when measuring)."""
-        self._require_open()
+        self._require_open("memory")
         if self.measuring:
             return b""
         out = bytearray()
@@ -146,7 +161,7 @@ class BumpPool(Pool):
 
     def chunks(self) -> list[tuple[int, int]]:
         """(offset, capacity) of each chunk in the chain."""
-        self._require_open()
+        self._require_open("chunks")
         start, capacity = ffi.new("size_t *"), ffi.new("size_t *")
         out, i = [], 0
         while lib.bump_pool_chunk(self._p, i, start, capacity) == 0:
@@ -154,45 +169,44 @@ class BumpPool(Pool):
             i += 1
         return out
 
-    def _walk_raw(self) -> list[tuple[int, int, int, int]]:
-        return walk_c(lib.bump_pool_walk, self._p)
-
     def _owner_label(self, owner: int) -> str | None:
         return self._entries[owner].label if owner < len(self._entries) else f"#{owner}"
 
-
-    def _check_c(self) -> str | None:
-        return c_string(lib.bump_pool_check(self._p))
-
     # -- replay protocol: frees release like a stack; realloc copies into a new piece --------
-    def _trace_alloc(self, size: int) -> Block:
+    def replay_alloc(self, size: int) -> Block:
         mark = self.mark()
         block = self.alloc(size)
-        self._trace_marks[block.id] = mark
+        self._replay_marks[block.id] = mark
         return block
 
-    def _trace_realloc(self, block: Block, size: int) -> Block:
-        new = self._trace_alloc(size)
-        new.write(block.read(min(block.size, size)))
-        new.label = block.label
-        self._trace_free(block)
+    def replay_realloc(self, block: Block, size: int) -> Block:
+        old = self._require_live(block, "replay_realloc")
+        new = self.replay_alloc(size)
+        if not self.measuring:
+            new.write(old.read(min(old.size, new.size)))
+        new.label = old.label
+        self.replay_free(old)
         return new
 
-    def _trace_free(self, block: Block) -> None:
+    def replay_free(self, block: Block) -> None:
         """A bump pool cannot free one block; a trace's free is released (to the mark taken
         before that block) once every newer block is freed too, as an obstack does."""
-        self._require_live(block)
-        self._trace_freed.add(block.id)
-        live = sorted(self._trace_marks)
-        while live and live[-1] in self._trace_freed:
-            newest = live.pop()
-            self._trace_freed.discard(newest)
-            mark = self._trace_marks.pop(newest)
-            if self._blocks.get(newest) is not None:
+        b = self._require_live(block, "replay_free")
+        if b.id not in self._replay_marks:
+            raise ForeignBlock(f"BumpPool.replay_free: block {b.label} was not made by "
+                               "replay_alloc (only those can be freed one by one)")
+        self._replay_freed.add(b.id)
+        pending = sorted(self._replay_marks)
+        while pending and pending[-1] in self._replay_freed:
+            newest = pending.pop()
+            self._replay_freed.discard(newest)
+            mark = self._replay_marks.pop(newest)
+            if newest in self._blocks:
                 self._forget(self._blocks[newest], "freed")
             self.release(mark)
 
-    def _footprint(self) -> int:
+    @property
+    def footprint(self) -> int:
         return self.bytes_held
 
     @property
@@ -201,3 +215,9 @@ class BumpPool(Pool):
         slack (not the walker's journal, which only the lessons' pictures need)."""
         self._require_open()
         return int(lib.bump_pool_bytes_held(self._p))
+
+
+def _flag(value: object, what: str) -> bool:
+    if not isinstance(value, bool):
+        raise PoolMisuse(f"BumpPool(): {what} must be True or False, not {value!r:.40}")
+    return value

@@ -12,13 +12,8 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from mempools.errors import PoolError
-
-CSRC = Path(__file__).resolve().parents[2] / "csrc"
-
-
-class NoCompiler(PoolError, RuntimeError):
-    """No C compiler on PATH (or the C sources are not next to the package)."""
+from mempools.errors import CompileError, NoCompiler
+from mempools.resources import csrc_dir
 
 
 def compiler() -> str:
@@ -54,7 +49,8 @@ class CRun:
         """Sanitizer lines matching `pattern`, with addresses and process ids blanked (they
         change every run) and paths cut to csrc/."""
         lines = [line for line in self.stderr.splitlines() if re.search(pattern, line)]
-        return [re.sub(r"==\d+==", "", re.sub(r"0x[0-9a-f]+", "0x...", line.split("/csrc/")[-1]))
+        cut = f"{csrc_dir()}{os.sep}"
+        return [re.sub(r"==\d+==", "", re.sub(r"0x[0-9a-f]+", "0x...", line.split(cut)[-1]))
                 for line in lines]
 
 
@@ -62,23 +58,22 @@ def run_c(main: str, *, sources: tuple[str, ...] = (), sanitize: str | None = No
           flags: tuple[str, ...] = (), timeout: float = 20) -> CRun:
     """Compile `main` (C source text) with csrc/`sources` at -O0 -g (plus `flags`, e.g.
     "-pthread"), optionally with -fsanitize=`sanitize`, and run it; compile errors raise
-    PoolError with the compiler's text."""
-    if not CSRC.is_dir():
-        raise NoCompiler(f"the C sources are not at {CSRC}; use a checkout or the sdist")
+    CompileError with the compiler's text."""
+    csrc = csrc_dir()
     cc = compiler()
     with tempfile.TemporaryDirectory(prefix="mempools-c-") as tmp:
         program = Path(tmp) / "program"
         (Path(tmp) / "main.c").write_text(main)
-        options = ["-std=c11", "-g", "-O0", f"-I{CSRC}", *flags]
+        options = ["-std=c11", "-g", "-O0", f"-I{csrc}", *flags]
         if sanitize:
             options += [f"-fsanitize={sanitize}", "-fno-omit-frame-pointer"]
         build = subprocess.run([cc, *options, str(Path(tmp) / "main.c"),
-                                *[str(CSRC / s) for s in sources], "-o", str(program)],
-                               capture_output=True, text=True, cwd=CSRC,
+                                *[str(csrc / s) for s in sources], "-o", str(program)],
+                               capture_output=True, text=True, cwd=csrc,
                                # the C locale: plain quotes in messages, the same on every machine
                                env=dict(os.environ, LC_ALL="C"))
         if build.returncode:
-            raise PoolError(f"the C program did not compile:\n{build.stderr}")
+            raise CompileError(f"the C program did not compile:\n{build.stderr}")
         env = dict(os.environ, ASAN_OPTIONS="detect_leaks=0", UBSAN_OPTIONS="print_stacktrace=0")
         try:
             done = subprocess.run([str(program)], capture_output=True, text=True,

@@ -1,4 +1,8 @@
-"""The exceptions every pool raises, and the mapping from the C error codes to them."""
+"""The exceptions mempools raises. A leaf: no C, no other mempools module.
+
+Misuse derives from ValueError, running out of memory from MemoryError, and both from
+PoolError. Building C (no compiler, a compile error) is not pool misuse: those derive from
+RuntimeError only."""
 
 from __future__ import annotations
 
@@ -24,11 +28,11 @@ class ForeignBlock(PoolMisuse):
 
 
 class StaleHandle(PoolMisuse):
-    """The block or handle was valid once, but was freed, moved by realloc, reset or released."""
+    """The block, handle or mark was valid once, but was freed, moved, reset or released past."""
 
 
 class BadSize(PoolMisuse):
-    """A size that is negative, zero, not an integer, or whose arithmetic overflows."""
+    """A size, count, offset or index that is not an integer, out of range, or overflows."""
 
 
 class BadAlignment(PoolMisuse):
@@ -44,26 +48,12 @@ class LockError(PoolMisuse):
 
 
 class CorruptPool(PoolError):
-    """The pool's checker found a broken invariant."""
+    """The pool's checker found a broken invariant (after an unsafe write, say)."""
 
 
-# C error code (pool_common.h) -> exception class.
-_BY_CODE: dict[int, type[PoolError]] = {
-    1: OutOfMemory,
-    2: PoolMisuse,
-    3: BadSize,
-    4: BadAlignment,
-    5: DoubleFree,
-    6: ForeignBlock,
-    7: StaleHandle,
-    8: LockError,
-    9: LockError,
-}
+class NoCompiler(RuntimeError):
+    """No C compiler on PATH, or the C sources are missing: C cannot be built here."""
 
 
-def error_for(code: int, message: str) -> PoolError:
-    """The exception for a nonzero C error code, with a message naming what was wrong."""
-    from mempools._native import ffi, lib
-
-    name = ffi.string(lib.pool_error_name(code)).decode()
-    return _BY_CODE.get(code, PoolError)(f"{message}: {name}")
+class CompileError(RuntimeError):
+    """C source (a lesson's program or a student's exercise) did not compile."""

@@ -4,47 +4,48 @@ from __future__ import annotations
 
 from mempools._native import ffi, lib
 from mempools.block import Block
-from mempools.errors import BadSize
-from mempools.pool import Pool, c_string, raise_on, walk_c
-from mempools.validate import as_alignment, as_size, checked_product
+from mempools.errors import BadSize, CorruptPool, ForeignBlock
+from mempools.pool import CPool, raise_on
+from mempools.validate import as_alignment, as_int, as_size, checked_product
 
 
 def create_with_failing_malloc(block_size: int, count: int, fail_at: int) -> tuple[str, int]:
     """fixed_pool_create with its `fail_at`-th internal malloc failing: returns the error name
     and how many blocks of its own memory were left allocated (0: nothing leaked)."""
+    call = "create_with_failing_malloc"
     fault = ffi.new("fault_allocator *")
-    lib.fault_allocator_init(fault, fail_at)
+    nth = as_int(fail_at, "fail_at", call)
+    if not 0 <= nth <= 1 << 30:
+        raise BadSize(f"{call}: fail_at must be a call number from 0 (no failure) to {1 << 30}")
+    lib.fault_allocator_init(fault, nth)
     out = ffi.new("fixed_pool **")
-    err = lib.fixed_pool_create_with(out, as_size(block_size, "block_size"), as_size(count, "count"),
+    err = lib.fixed_pool_create_with(out, as_size(block_size, "block_size", call=call),
+                                     as_size(count, "count", call=call, unit="block"),
                                      8, ffi.addressof(fault, "allocator"))
     if err == 0:
         lib.fixed_pool_destroy(out[0])
     return ffi.string(lib.pool_error_name(err)).decode(), int(fault.outstanding)
 
 
-class FixedPool(Pool):
+class FixedPool(CPool):
     """`count` blocks of `block_size` bytes; O(1) alloc/free; lazy init by a high-water mark."""
+
+    c_name, c_stats = "fixed_pool", "fixed_stats"
+    sized = False
 
     def __init__(self, block_size: int, count: int, align: int = 8) -> None:
         super().__init__()
-        self._closed = True  # until C succeeds
-        self._index_of_block: dict[int, int] = {}  # block id -> position in the pool
-        self._block_at_index: dict[int, Block] = {}  # position -> live block (walk is O(blocks))
-        self.block_size = as_size(block_size, "block_size")
-        self.count = as_size(count, "count")
-        self.alignment = max(as_alignment(align), ffi.alignof("void *"))
-        checked_product(self.count, self.block_size)
-        out = ffi.new("fixed_pool **")
-        raise_on(lib.fixed_pool_create(out, self.block_size, self.count, self.alignment),
-                 f"FixedPool({self.block_size}, {self.count})")
-        self._p = out[0]
-        self._closed = False
+        call = "FixedPool()"
+        self.block_size = as_size(block_size, "block_size", call=call)
+        self.count = as_size(count, "count", call=call, unit="block")
+        self.alignment = max(as_alignment(align, call=call), ffi.alignof("void *"))
+        checked_product(self.count, self.block_size, call=call)
+        self._create(f"FixedPool({self.block_size}, {self.count})", lib.fixed_pool_create,
+                     self.block_size, self.count, self.alignment)
         self.stride = self.stats["stride"]
         self._base_address = int(ffi.cast("uintptr_t", lib.fixed_pool_base(self._p)))  # fixed
-
-    def _destroy(self) -> None:
-        lib.fixed_pool_destroy(self._p)
-        self._p = ffi.NULL
+        self._block_at: dict[int, Block] = {}  # position in the pool -> live block
+        self._index_by_id: dict[int, int] = {}  # live block id -> position
 
     def __repr__(self) -> str:
         if self._closed:
@@ -55,44 +56,67 @@ class FixedPool(Pool):
 
     def alloc(self) -> Block:
         """One block (the most recently freed, else the next untouched); OutOfMemory when empty."""
-        self._require_open()
+        self._require_open("alloc")
+        self._require_sound_free_head()
         out = ffi.new("void **")
         raise_on(lib.fixed_pool_alloc(self._p, out),
-                 f"FixedPool.alloc: all {self.count} blocks are in use")
+                 f"FixedPool.alloc(): all {self.count} blocks are in use (free one, or create "
+                 "the pool with a larger count)")
         block = self._new_block(self.block_size)
-        self._index_of_block[block.id] = self._index(out[0])
-        self._block_at_index[self._index_of_block[block.id]] = block
+        index = self._index(out[0])
+        self._block_at[index], self._index_by_id[block.id] = block, index
         return block
+
+    def _require_sound_free_head(self) -> None:
+        """alloc pops the free list's head and follows its next pointer, which lives in the
+        head block's bytes: after an unsafe write it may point anywhere. Refuse to follow it
+        unless it is NULL or a free block of this pool (O(1): one link per alloc)."""
+        head = int(lib.fixed_pool_free_head(self._p))
+        if head < 0:
+            return
+        delta = self._next_word(head) - self._base_address
+        if self._is_free(head) and delta == -self._base_address:  # NULL: the list ends here
+            return
+        if (self._is_free(head) and delta >= 0 and delta % self.stride == 0
+                and delta // self.stride != head and self._is_free(delta // self.stride)):
+            return
+        raise CorruptPool(f"FixedPool.alloc(): the next pointer in free block {head} was "
+                          "overwritten (an unsafe write?); following it would crash")
 
     def free(self, block: Block) -> None:
         """Return a block to the front of the free list; DoubleFree/ForeignBlock on misuse."""
-        b = self._require_live(block)
+        b = self._require_live(block, "free")
+        index = self._index_of(b)
         raise_on(lib.fixed_pool_free(self._p, ffi.cast("void *", self._address_of(b))),
                  f"FixedPool.free(block {b.label})")
         self._forget(b, "freed")
-        self._block_at_index.pop(self._index_of_block.pop(b.id))
+        del self._block_at[index], self._index_by_id[b.id]
 
     def free_address(self, address: int) -> None:
         """free() of a raw address, checked by the C pool itself (foreign, interior, double)."""
-        self._require_open()
-        if isinstance(address, bool) or not isinstance(address, int) or address <= 0:
-            raise BadSize(f"address must be a positive integer, got {address!r}")
-        raise_on(lib.fixed_pool_free(self._p, ffi.cast("void *", address)),
-                 f"FixedPool.free_address(offset {address - self._base()})")
-        block = self._block_at_index.pop((address - self._base()) // self.stride, None)
+        call = "FixedPool.free_address"
+        self._require_open(call)
+        a = as_int(address, "address", call)
+        end = self._base_address + self.memory_size
+        if not self._base_address <= a < end:
+            raise ForeignBlock(f"{call}({a:#x}): the address is outside this pool's blocks "
+                               f"[{self._base_address:#x}, {end:#x}) (pass a block's .address)")
+        offset = a - self._base_address
+        raise_on(lib.fixed_pool_free(self._p, ffi.cast("void *", a)), f"{call}(offset {offset})")
+        block = self._block_at.pop(offset // self.stride, None)
         if block is not None:
+            del self._index_by_id[block.id]
             self._forget(block, "freed")
-            self._index_of_block.pop(block.id)
 
     # -- the free list, read from the pool's bytes -------------------------------------------
     def free_list(self) -> list[int]:
         """Block indices on the free list, head first, following the real next pointers."""
-        self._require_open()
+        self._require_open("free_list")
         order, nxt = [], ffi.new("long *")
         i = int(lib.fixed_pool_free_head(self._p))
         while i >= 0 and len(order) <= self.count:
             order.append(i)
-            raise_on(lib.fixed_pool_free_next(self._p, i, nxt), "free list walk")
+            raise_on(lib.fixed_pool_free_next(self._p, i, nxt), "FixedPool.free_list")
             i = int(nxt[0])
         return order
 
@@ -101,44 +125,49 @@ class FixedPool(Pool):
         order = self.free_list()
         return [(a * self.stride, b * self.stride) for a, b in zip(order, order[1:])]
 
-    # -- inspection -------------------------------------------------------------------------
-    @property
-    def stats(self) -> dict[str, int]:
-        """block_size, stride, count, used, free, high_water, failed."""
-        self._require_open()
-        s = ffi.new("fixed_stats *")
-        lib.fixed_pool_stats(self._p, s)
-        return {k: int(getattr(s, k)) for k in ("block_size", "stride", "count", "used", "free",
-                                                  "high_water", "failed")}
+    def _is_free(self, index: int) -> bool:
+        """True for a touched block that is not allocated (what the C free list may hold)."""
+        return lib.fixed_pool_free_next(self._p, index, ffi.new("long *")) == 0
 
-    def _base(self) -> int:
-        return self._base_address
+    def _next_word(self, index: int) -> int:
+        return int(ffi.cast("uintptr_t", ffi.cast("void **", self._base_address
+                                                  + index * self.stride)[0]))
 
     def next_pointer(self, index: int) -> int:
         """The raw first word of free block `index`, read from the pool's bytes as a C pointer
         (0 for NULL): the link the free list is made of."""
-        self._require_open()
-        if not 0 <= index < self.stats["high_water"] or index not in self.free_list():
-            raise BadSize(f"block {index} is not a free block of this pool")
-        return int(ffi.cast("uintptr_t", ffi.cast("void **", self._base() + index * self.stride)[0]))
+        call = "FixedPool.next_pointer"
+        self._require_open(call)
+        i = as_int(index, "index", call)
+        if not 0 <= i < self.stats["high_water"] or i not in self.free_list():
+            raise BadSize(f"{call}({i}): block {i} is not on the free list (free_list() "
+                          "lists the indices that are)")
+        return self._next_word(i)
 
     def offset_of_address(self, address: int) -> int:
         """Pool offset of a raw address inside the pool (what a pointer value means here)."""
-        self._require_open()
-        return address - self._base()
+        call = "FixedPool.offset_of_address"
+        self._require_open(call)
+        a = as_int(address, "address", call)
+        if not self._base_address <= a <= self._base_address + self.memory_size:
+            raise ForeignBlock(f"{call}({a:#x}): the address is outside this pool's memory")
+        return a - self._base_address
 
     def _index(self, ptr: object) -> int:
-        return (int(ffi.cast("uintptr_t", ptr)) - self._base()) // self.stride
+        return (int(ffi.cast("uintptr_t", ptr)) - self._base_address) // self.stride
+
+    def _index_of(self, block: Block) -> int:
+        return self._index_by_id[block.id]
 
     def index(self, block: Block) -> int:
         """The block's position in the pool (offset // stride)."""
-        return self._index_of_block[self._require_live(block).id]
+        return self._index_of(self._require_live(block, "index"))
 
     def _offset_of(self, block: Block) -> int:
-        return self._index_of_block[block.id] * self.stride
+        return self._index_by_id[block.id] * self.stride
 
     def _address_of(self, block: Block) -> int:
-        return self._base() + self._offset_of(block)
+        return self._base_address + self._offset_of(block)
 
     @property
     def memory_size(self) -> int:
@@ -146,38 +175,34 @@ class FixedPool(Pool):
 
     def memory(self) -> bytes:
         """All block bytes, untouched ones included."""
-        self._require_open()
+        self._require_open("memory")
         return ffi.buffer(lib.fixed_pool_base(self._p), self.memory_size)[:]
 
-    def _walk_raw(self) -> list[tuple[int, int, int, int]]:
-        return walk_c(lib.fixed_pool_walk, self._p)
-
     def _owner_label(self, owner: int) -> str | None:
-        block = self._block_at_index.get(owner)
-        return block.label if block is not None else None
+        block = self._block_at.get(owner)
+        return block.label if block else None
 
-    def _check_c(self) -> str | None:
-        return c_string(lib.fixed_pool_check(self._p))
+    # -- replay protocol: a request up to block_size takes one block ------------------------
+    def _require_fits(self, size: int, call: str) -> int:
+        n = as_size(size, call=f"FixedPool.{call}")
+        if n > self.block_size:
+            raise BadSize(f"FixedPool.{call}({n}): {n} bytes do not fit a {self.block_size}-byte "
+                          "block (create the pool with larger blocks)")
+        return n
 
-    # -- replay protocol --------------------------------------------------------------------
-    def _trace_alloc(self, size: int) -> Block:
-        if size > self.block_size:
-            raise BadSize(f"{size} bytes do not fit a {self.block_size}-byte block")
+    def replay_alloc(self, size: int) -> Block:
+        n = self._require_fits(size, "replay_alloc")
         block = self.alloc()
-        block.size = size
+        self._resize(block, n)
         return block
 
-    def _trace_realloc(self, block: Block, size: int) -> Block:
-        self._require_live(block)
-        if size > self.block_size:
-            raise BadSize(f"{size} bytes do not fit a {self.block_size}-byte block")
-        block.size = size
-        return block
+    def replay_realloc(self, block: Block, size: int) -> Block:
+        b = self._require_live(block, "replay_realloc")
+        self._resize(b, self._require_fits(size, "replay_realloc"))
+        return b
 
-    def _trace_free(self, block: Block) -> None:
-        self.free(block)
-
-    def _footprint(self) -> int:
+    @property
+    def footprint(self) -> int:
         return self.bytes_held
 
     @property

@@ -109,7 +109,7 @@ class FreeListPool(Pool):
 
     def free(self, block: Block) -> None:
         """free: the block joins a free list (merged with free neighbours when immediate)."""
-        b = self._require_live(block)
+        b = self._require_live(block, "free")
         raise_on(lib.free_list_pool_free(self._p, ffi.cast("void *", self._address_of(b))),
                  f"FreeListPool.free(block {b.label})")
         del self._payload[b.id]
@@ -118,14 +118,14 @@ class FreeListPool(Pool):
     def realloc(self, block: Block, size: int) -> Block:
         """realloc: the same Block when it stays in place (shrunk, or grown into free space on
         its right); a new Block, the old one stale, when it moves. On failure nothing changes."""
-        b = self._require_live(block)
+        b = self._require_live(block, "realloc")
         n = as_size(size, "new size")
         out = ffi.new("void **")
         raise_on(lib.free_list_pool_realloc(self._p, ffi.cast("void *", self._address_of(b)), n,
                                             out), f"FreeListPool.realloc(block {b.label}, {n})")
         offset = self._offset_from(out[0])
         if offset == self._payload[b.id]:
-            b.size = n
+            self._resize(b, n)
             return b
         del self._payload[b.id]
         self._forget(b, "stale")
@@ -203,6 +203,11 @@ class FreeListPool(Pool):
         """Bytes the allocator holds from its region: everything up to the heap's end."""
         return self.stats["heap_bytes"]
 
+    @property
+    def bytes_held(self) -> int:
+        """The same as `footprint`: the heap grows from the region's start, like sbrk."""
+        return self.footprint
+
     def _offset_from(self, ptr: object) -> int:
         return int(ffi.cast("uintptr_t", ptr)) - self._base_address
 
@@ -242,17 +247,8 @@ class FreeListPool(Pool):
         return c_string(lib.free_list_pool_check(self._p))
 
     # -- replay protocol --------------------------------------------------------------------
-    def _trace_alloc(self, size: int) -> Block:
+    def replay_alloc(self, size: int) -> Block:
         return self.alloc(size)
-
-    def _trace_realloc(self, block: Block, size: int) -> Block:
-        return self.realloc(block, size)
-
-    def _trace_free(self, block: Block) -> None:
-        self.free(block)
-
-    def _footprint(self) -> int:
-        return self.footprint
 
 
 # -- adversarial traces: one per placement policy ---------------------------------------------

@@ -9,13 +9,18 @@ from typing import Any
 
 from mempools._native import ffi, lib
 from mempools.block import Block
-from mempools.errors import BadSize, ForeignBlock, OutOfMemory
+from mempools.constants import RegionKind
+from mempools.errors import BadSize, OutOfMemory
 from mempools.pool import Pool, raise_on
 from mempools.validate import as_size, checked_product
 
 GLIBC = bool(lib.heap_is_glibc())
 #: bytes glibc keeps in front of each block (its size word); 0 where unknown
 HEADER = ffi.sizeof("size_t") if GLIBC else 0
+#: memory() copies the span from the lowest to the highest live block; beyond this, refuse
+MEMORY_COPY_LIMIT = 1 << 26
+#: sizeof(int) in this C
+INT_BYTES = ffi.sizeof("int")
 _HERE = os.path.dirname(__file__)
 
 
@@ -91,41 +96,40 @@ class Malloc(Pool):
         at[lo:hi] = keep
 
     # -- the four calls ---------------------------------------------------------------------
-    def malloc(self, size: int) -> Block:
-        """malloc(size): a Block of `size` uninitialised bytes; OutOfMemory when libc says NULL."""
-        self._require_open()
-        n = as_size(size)
-        ptr = lib.malloc(n)
+    def _counted(self, ptr: Any, call: str, failure: str) -> Any:
+        """Count a libc call; NULL becomes OutOfMemory with `failure` as the message."""
         if ptr == ffi.NULL:
             self._counts["failed"] += 1
-            raise OutOfMemory(f"malloc({n}) returned NULL: the C library cannot find {n} bytes")
-        self._counts["mallocs"] += 1
+            raise OutOfMemory(failure)
+        self._counts[call] += 1
+        return ptr
+
+    def malloc(self, size: int) -> Block:
+        """malloc(size): a Block of `size` uninitialised bytes; OutOfMemory when libc says NULL."""
+        self._require_open("malloc")
+        n = as_size(size, call="Malloc.malloc")
+        ptr = self._counted(lib.malloc(n), "mallocs",
+                            f"malloc({n}) returned NULL: the C library cannot find {n} bytes")
         return self._adopt(ptr, n)
 
     def calloc(self, count: int, size: int) -> Block:
         """calloc(count, size): zeroed; refuses a count * size that overflows size_t."""
-        self._require_open()
-        total = checked_product(count, size)
+        self._require_open("calloc")
+        total = checked_product(count, size, call="Malloc.calloc")
         if total == 0:
-            raise BadSize(f"calloc({count}, {size}) asks for 0 bytes")
-        ptr = lib.calloc(count, size)
-        if ptr == ffi.NULL:
-            self._counts["failed"] += 1
-            raise OutOfMemory(f"calloc({count}, {size}) returned NULL")
-        self._counts["callocs"] += 1
+            raise BadSize(f"Malloc.calloc({count}, {size}): asks for 0 bytes (ask for at least 1)")
+        ptr = self._counted(lib.calloc(count, size), "callocs",
+                            f"calloc({count}, {size}) returned NULL")
         return self._adopt(ptr, total)
 
     def realloc(self, block: Block, size: int) -> Block:
         """realloc: a new Block with the old contents up to the smaller size; the old one goes
         stale (even when libc kept the address). On NULL the old block stays valid."""
-        old = self._require_live(block)
-        n = as_size(size)
-        ptr = lib.realloc(self._ptr[old.id], n)
-        if ptr == ffi.NULL:
-            self._counts["failed"] += 1
-            raise OutOfMemory(f"realloc of block {old.label} to {n} bytes returned NULL; "
-                              "the old block is unchanged")
-        self._counts["reallocs"] += 1
+        old = self._require_live(block, "realloc")
+        n = as_size(size, call="Malloc.realloc")
+        ptr = self._counted(lib.realloc(self._ptr[old.id], n), "reallocs",
+                            f"realloc of block {old.label} to {n} bytes returned NULL; "
+                            "the old block is unchanged")
         del self._ptr[old.id]
         self._reserved_total -= self._reserved.pop(old.id)
         self._forget(old, "stale")
@@ -133,7 +137,7 @@ class Malloc(Pool):
 
     def free(self, block: Block) -> None:
         """free: the block goes back to libc; freeing it again raises DoubleFree."""
-        b = self._require_live(block)
+        b = self._require_live(block, "free")
         self._note_freed(self._address_of(b), self._reserved[b.id] - HEADER)
         lib.free(self._ptr.pop(b.id))
         self._reserved_total -= self._reserved.pop(b.id)
@@ -143,20 +147,24 @@ class Malloc(Pool):
     # -- inspection -------------------------------------------------------------------------
     def usable_size(self, block: Block) -> int:
         """Bytes libc really reserved for the block (>= its size); its size where unknown."""
-        b = self._require_live(block)
+        b = self._require_live(block, "usable_size")
         return int(lib.heap_usable_size(self._ptr[b.id])) or b.size
 
     def chunk_size_field(self, block: Block) -> int | None:
         """The raw size word glibc stores before the block (flags in the low 3 bits)."""
-        b = self._require_live(block)
+        b = self._require_live(block, "chunk_size_field")
         return int(lib.heap_chunk_size_field(self._ptr[b.id])) if GLIBC else None
 
     def checkerboard(self, n: int, size: int) -> list[Block]:
         """In C, with no Python allocation in between: `n` blocks of `size` bytes back to back,
         then free every other one. Returns the live blocks (now this heap's); walk() draws the
         holes between them as free."""
-        self._require_open()
-        count, each = as_size(n, "n"), as_size(size)
+        call = "Malloc.checkerboard"
+        self._require_open(call)
+        count, each = as_size(n, "n", call=call, unit="block"), as_size(size, call=call)
+        if count > 1 << 16:
+            raise BadSize(f"{call}: n={count} is more blocks than a picture can show (at most "
+                          f"{1 << 16})")
         raw = ffi.new("void *[]", count)
         raise_on(lib.heap_checkerboard(count, each, raw), f"checkerboard({count}, {each})")
         live = [self._adopt(raw[i], each) for i in range(0, count, 2)]
@@ -168,11 +176,22 @@ class Malloc(Pool):
     def reuse_after_free(self, size: int) -> tuple[bytes, bool]:
         """In C: malloc(size), fill it with 0xAB, free it, malloc(size) again. Returns the second
         block's bytes as libc handed them over, and whether it came back at the same address."""
-        self._require_open()
-        n = as_size(size)
+        self._require_open("reuse_after_free")
+        n = as_size(size, call="Malloc.reuse_after_free")
+        if n > 1 << 24:
+            raise BadSize(f"Malloc.reuse_after_free: size {n} is larger than this experiment "
+                          f"needs (at most {1 << 24} bytes)")
         after, same = ffi.new("unsigned char[]", n), ffi.new("int *")
         raise_on(lib.heap_reuse_experiment(n, after, same), f"reuse_after_free({n})")
         return ffi.buffer(after)[:], bool(same[0])
+
+    def ints_fill_and_sum(self, block: Block) -> int:
+        """The classic C program's middle, in C on the block's memory: `a[i] = i * i` for every
+        whole int the block holds, then the sum read back."""
+        b = self._require_live(block, "ints_fill_and_sum")
+        ints, n = ffi.cast("int *", self._address_of(b)), b.size // INT_BYTES
+        lib.heap_ints_fill(ints, n)
+        return int(lib.heap_ints_sum(ints, n))
 
     def holes(self) -> list[tuple[int, int]]:
         """(offset, bytes) of each block this heap freed that still lies between live ones."""
@@ -181,16 +200,10 @@ class Malloc(Pool):
     def _address_of(self, block: Block) -> int:
         return int(ffi.cast("uintptr_t", self._ptr[block.id]))
 
-    def _write_unchecked(self, block: Block, at: int, data: bytes) -> None:
+    def _write_limit(self, block: Block) -> tuple[int, str]:
         # past the requested size but inside what libc reserved is the lesson; past that lies
         # the next chunk's header, and overwriting it would crash the interpreter later
-        usable = self.usable_size(block)
-        if at < 0 or at + len(data) > usable:
-            raise ForeignBlock(
-                f"block {block.label}: writing {len(data)} bytes at {at} would run past the "
-                f"{usable} bytes libc reserved, into the next chunk's header; refused"
-            )
-        self._write(block, at, data)
+        return self.usable_size(block), "the bytes libc reserved (the next chunk's header follows)"
 
     def _base(self) -> int:
         if not self._ptr:
@@ -216,7 +229,12 @@ class Malloc(Pool):
     def memory(self) -> bytes:
         """Our blocks' bytes (headers included on glibc) at their offsets; zeros elsewhere,
         because bytes between blocks are not ours to read (they may not even be mapped)."""
-        self._require_open()
+        self._require_open("memory")
+        if self.memory_size > MEMORY_COPY_LIMIT:
+            raise OutOfMemory(f"Malloc.memory(): the live blocks lie {self.memory_size} bytes apart "
+                              "(libc put a large block somewhere else, e.g. in its own mapping); "
+                              f"copying more than {MEMORY_COPY_LIMIT} bytes is refused (read the "
+                              "blocks one by one, or free the large one)")
         out = bytearray(self.memory_size)
         for off, usable, b in self._spans():
             start = off - HEADER
@@ -233,11 +251,11 @@ class Malloc(Pool):
         out, cursor = [], start
         for lo, hi in holes:
             if lo > cursor:
-                out.append((cursor, lo - cursor, 6, -1))
-            out.append((lo, hi - lo, 3, -1))
+                out.append((cursor, lo - cursor, RegionKind.OTHER, -1))
+            out.append((lo, hi - lo, RegionKind.FREE, -1))
             cursor = hi
         if end > cursor:
-            out.append((cursor, end - cursor, 6, -1))
+            out.append((cursor, end - cursor, RegionKind.OTHER, -1))
         return out
 
     def _walk_raw(self) -> list[tuple[int, int, int, int]]:
@@ -247,10 +265,10 @@ class Malloc(Pool):
             if off - HEADER > cursor:
                 regions += self._gap(cursor, off - HEADER)
             if HEADER:
-                regions.append((off - HEADER, HEADER, 0, b.id))
-            regions.append((off, b.size, 1, b.id))
+                regions.append((off - HEADER, HEADER, RegionKind.HEADER, b.id))
+            regions.append((off, b.size, RegionKind.PAYLOAD, b.id))
             if usable > b.size:
-                regions.append((off + b.size, usable - b.size, 2, b.id))
+                regions.append((off + b.size, usable - b.size, RegionKind.PADDING, b.id))
             cursor = off + usable
         return regions
 
@@ -273,7 +291,7 @@ class Malloc(Pool):
     @property
     def stats(self) -> dict[str, int]:
         """Live blocks and bytes, calls made, failures."""
-        self._require_open()
+        self._require_open("stats")
         live_bytes = sum(b.size for b in self._blocks.values())
         return {"live": len(self._blocks), "live_bytes": live_bytes, **self._counts}
 
@@ -291,20 +309,15 @@ class Malloc(Pool):
         return f"<Malloc live={len(self._blocks)} bytes={self.stats['live_bytes']}>"
 
     # -- replay protocol --------------------------------------------------------------------
-    def _trace_alloc(self, size: int) -> Block:
+    def replay_alloc(self, size: int) -> Block:
         return self.malloc(size)
 
-    def _trace_realloc(self, block: Block, size: int) -> Block:
-        return self.realloc(block, size)
-
-    def _trace_free(self, block: Block) -> None:
-        self.free(block)
-
-    def _footprint(self) -> int:
+    @property
+    def footprint(self) -> int:
         return self._reserved_total
 
     @property
     def bytes_held(self) -> int:
         """The chunks of the live blocks, header and rounding included: a LOWER bound of what
         libc holds, since its free chunks and top are shared with the rest of the process."""
-        return self._footprint()
+        return self.footprint

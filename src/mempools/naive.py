@@ -6,7 +6,8 @@ from __future__ import annotations
 
 from mempools._native import ffi, lib
 from mempools.block import Region
-from mempools.validate import as_size
+from mempools.errors import BadSize, ForeignBlock, OutOfMemory
+from mempools.validate import as_int, as_size
 
 
 def _address(ptr: object) -> int:
@@ -61,9 +62,10 @@ class NaiveEmbedded:
         return lib.naive_embedded_realloc_wrong(self._p, slot, as_size(size)) == 0
 
     def _slot(self, slot: int) -> int:
-        if not 0 <= slot < lib.NAIVE_EMB_SLOTS or self._p.length[slot] == 0:
-            raise ValueError(f"slot {slot} is not a live block of this naive pool")
-        return slot
+        n = as_int(slot, "slot", "NaiveEmbedded")
+        if not 0 <= n < lib.NAIVE_EMB_SLOTS or self._p.length[n] == 0:
+            raise ForeignBlock(f"NaiveEmbedded: slot {n} is not a live block of this naive pool")
+        return n
 
     def write(self, slot: int, data: bytes) -> None:
         """Fill the block's bytes (bounded by its own length, not by its neighbours)."""
@@ -104,10 +106,11 @@ class NaiveFixed:
     def __init__(self, block_size: int, count: int) -> None:
         size, n = as_size(block_size, "block_size"), as_size(count, "count")
         if size < ffi.sizeof("void *") // 2 or size * n > 1 << 20:
-            raise ValueError("keep the naive pool small and its blocks at least 4 bytes")
+            raise BadSize("NaiveFixed(): keep the naive pool small (at most 1 MiB) and its blocks "
+                          "at least 4 bytes")
         self._p = lib.naive_fixed_create(size, n, 0)
         if self._p == ffi.NULL:
-            raise MemoryError("naive_fixed_create returned NULL")
+            raise OutOfMemory("NaiveFixed(): naive_fixed_create returned NULL")
         self.block_size, self.count = size, n
         self.handed_out: list[tuple[str, int]] = []  # (label, offset), in order
 
@@ -126,8 +129,10 @@ class NaiveFixed:
 
     def free(self, offset: int) -> None:
         """Push the block at `offset` on the free list - with no check at all (the bug)."""
+        offset = as_int(offset, "offset", "NaiveFixed.free")
         if not 0 <= offset < self.block_size * self.count or offset % self.block_size:
-            raise ValueError(f"offset {offset} is not a block start of this naive pool")
+            raise ForeignBlock(f"NaiveFixed.free: offset {offset} is not a block start of this "
+                               "naive pool")
         lib.naive_fixed_free(self._p, self._p.blocks + offset)
         self.handed_out = [(lbl, off) for lbl, off in self.handed_out if off != offset]
 

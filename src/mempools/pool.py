@@ -1,22 +1,57 @@
-"""The base every pool wrapper shares: ownership, closing, block bookkeeping, walk and check."""
+"""The base every pool wrapper shares: ownership, closing, block bookkeeping, walk and check,
+the public protocol replay, the memory map and the benchmark use, and CPool, which turns a
+small description of a C allocator into stats, walk() and check()."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 from mempools._native import ffi, lib
-from mempools.block import Block, Region, require_block
+from mempools.block import Block, Region
+from mempools.constants import ErrorCode, kind_name
 from mempools.errors import (
+    BadAlignment,
+    BadSize,
     CorruptPool,
     DoubleFree,
     ForeignBlock,
+    LockError,
+    OutOfMemory,
     PoolError,
+    PoolMisuse,
     StaleHandle,
     UseAfterClose,
-    error_for,
 )
 
-KINDS = ("header", "payload", "padding", "free", "table", "untouched", "other", "footer")
+#: C error code -> the exception it becomes
+_EXCEPTION: dict[int, type[PoolError]] = {
+    ErrorCode.ENOMEM: OutOfMemory,
+    ErrorCode.EINVAL: PoolMisuse,
+    ErrorCode.EOVERFLOW: BadSize,
+    ErrorCode.EALIGN: BadAlignment,
+    ErrorCode.EDOUBLEFREE: DoubleFree,
+    ErrorCode.EFOREIGN: ForeignBlock,
+    ErrorCode.ESTALE: StaleHandle,
+    ErrorCode.ELOCKED: LockError,
+    ErrorCode.ENOTLOCKED: LockError,
+}
+
+
+def error_for(code: int, message: str, fix: str = "") -> PoolError:
+    """The exception for a nonzero C error code: `message` (the call), the C error's name (the
+    rule broken), then `fix` in parentheses when there is one."""
+    name = ffi.string(lib.pool_error_name(code)).decode()
+    return _EXCEPTION.get(code, PoolError)(f"{message}: {name}" + (f" ({fix})" if fix else ""))
+
+
+def raise_on(code: int, message: str, fix: str = "") -> None:
+    """Raise the mapped exception when a C call returned a nonzero error code."""
+    if code:
+        raise error_for(code, message, fix)
+
+
+def c_string(ptr: Any) -> str | None:
+    return None if ptr == ffi.NULL else ffi.string(ptr).decode()
 
 
 @ffi.def_extern()
@@ -33,16 +68,25 @@ def walk_c(walker: Any, pool: Any) -> list[tuple[int, int, int, int]]:
 
 
 class Pool:
-    """Common behaviour: owns C memory, tracks the Blocks it handed out, refuses misuse."""
+    """Common behaviour: owns memory, tracks the Blocks it handed out, refuses misuse.
+
+    The public protocol (what replay, the memory map and the benchmark may use):
+    `replay_alloc`, `replay_realloc`, `replay_free`, `footprint`, `walk()`, `check()`,
+    `stats`, `memory()`, `live`, `closed`, and the capability flags below.
+    """
 
     #: the alignment every block of this pool is guaranteed to have
     alignment: int = 1
-    #: True when an op on one block may move others (compaction): replay re-reads addresses
-    moves_blocks: bool = False
+    #: alloc takes a size (False: every block has the pool's one size)
+    sized: ClassVar[bool] = True
+    #: blocks can move (realloc, compaction): keep handles, not addresses
+    moves_blocks: ClassVar[bool] = False
+    #: a measuring pool does the arithmetic with no memory behind it
+    measuring: bool = False
 
     def __init__(self) -> None:
         self._closed = False
-        self._blocks: dict[int, Block] = {}  # live blocks by id
+        self._blocks: dict[int, Block] = {}  # live blocks by id; identity is what counts
         self._serial = 0
 
     # -- lifetime ---------------------------------------------------------------------------
@@ -57,9 +101,12 @@ class Pool:
             return
         self._destroy()
         for block in self._blocks.values():
-            block._retire("stale")
+            block._state = "stale"
         self._blocks.clear()
         self._closed = True
+
+    def _destroy(self) -> None:
+        raise NotImplementedError
 
     def __enter__(self) -> Pool:
         return self
@@ -71,9 +118,13 @@ class Pool:
         if not getattr(self, "_closed", True):
             self.close()
 
-    def _require_open(self) -> None:
+    def _name(self, call: str) -> str:
+        return call if "." in call or "(" in call else f"{type(self).__name__}.{call}"
+
+    def _require_open(self, call: str = "call") -> None:
         if self._closed:
-            raise UseAfterClose(f"{type(self).__name__} is closed; its memory is gone")
+            raise UseAfterClose(f"{self._name(call)}: the {type(self).__name__} is closed and its "
+                                "memory is gone (create a new pool)")
 
     # -- blocks -----------------------------------------------------------------------------
     @property
@@ -81,30 +132,48 @@ class Pool:
         """Blocks handed out and not yet freed, oldest first."""
         return list(self._blocks.values())
 
+    def _owns(self, block: Block) -> bool:
+        return self._blocks.get(block.id) is block
+
     def _new_block(self, size: int, label: str | None = None) -> Block:
         block = Block(self, self._serial, size, label)
         self._serial += 1
         self._blocks[block.id] = block
         return block
 
-    def _require_live(self, value: object) -> Block:
-        block = require_block(value)
-        if block._pool is not self:
-            raise ForeignBlock(f"block {block.label} belongs to another pool, not this one")
-        self._require_open()
-        if block._state == "freed":
-            raise DoubleFree(f"block {block.label} was already freed")
-        if block._state == "stale":
-            raise StaleHandle(
-                f"block {block.label} is stale: its memory was moved, released or reset"
-            )
-        return block
+    def _require_live(self, value: object, call: str = "call") -> Block:
+        """`value` if it is a live Block this very pool handed out, else the error that says
+        which rule it breaks."""
+        call = self._name(call)
+        if not isinstance(value, Block):
+            raise ForeignBlock(f"{call}: expected a Block this pool handed out, got "
+                               f"{type(value).__name__} {value!r:.60}")
+        if value._pool is not self:
+            raise ForeignBlock(f"{call}: block {value.label} belongs to another pool, not this "
+                               f"{type(self).__name__} (use it with the pool that made it)")
+        self._require_open(call)
+        if value._state == "freed" and call.endswith("free"):
+            raise DoubleFree(f"{call}: block {value.label} was already freed (allocate a new "
+                             "block instead of reusing a freed one)")
+        if value._state == "freed":
+            raise StaleHandle(f"{call}: block {value.label} was freed; using it now is a use "
+                              "after free (allocate a new block)")
+        if value._state == "stale":
+            raise StaleHandle(f"{call}: block {value.label} is stale: its memory was moved, "
+                              "released or reset (use the block the pool handed out since)")
+        if not self._owns(value):
+            raise ForeignBlock(f"{call}: {value!r:.60} was not handed out by this pool (only "
+                               "the Block objects alloc returns can be used)")
+        return value
 
     def _forget(self, block: Block, state: str) -> None:
-        block._retire(state)
+        block._state = state
         self._blocks.pop(block.id, None)
 
-    # -- memory access (pools supply _address_of and _offset_of) ---------------------------
+    def _resize(self, block: Block, size: int) -> None:
+        block._size = size
+
+    # -- memory access (pools supply _address_of, _offset_of and _write_limit) -------------
     def _address_of(self, block: Block) -> int:
         raise NotImplementedError
 
@@ -117,13 +186,17 @@ class Pool:
     def _write(self, block: Block, at: int, data: bytes) -> None:
         ffi.memmove(ffi.cast("unsigned char *", self._address_of(block) + at), data, len(data))
 
+    def _write_limit(self, block: Block) -> tuple[int, str]:
+        """How many bytes from the block's start lie in the one piece of memory it is in, and
+        what that piece is called (for the message)."""
+        return self.memory_size - self._offset_of(block), "the pool's memory"
+
     def _write_unchecked(self, block: Block, at: int, data: bytes) -> None:
-        start = self._offset_of(block) + at
-        if at < 0 or start + len(data) > self.memory_size:
-            raise ForeignBlock(
-                f"block {block.label}: writing {len(data)} bytes at {at} would leave the pool's "
-                "memory altogether; even the unsafe path stops there"
-            )
+        limit, piece = self._write_limit(block)
+        if at + len(data) > limit:
+            raise BadSize(f"Block.unsafe_write: {len(data)} bytes at {at} from block "
+                          f"{block.label} would leave {piece} ({limit} bytes from the block's "
+                          "start); even the unsafe path stops there (write fewer bytes)")
         self._write(block, at, data)
 
     # -- inspection -------------------------------------------------------------------------
@@ -144,50 +217,87 @@ class Pool:
 
     def walk(self) -> list[Region]:
         """Every region of the pool's memory in address order: offset, size, kind, owner."""
-        self._require_open()
-        return [
-            Region(off, size, KINDS[kind], self._owner_label(owner) if owner >= 0 else None)
-            for off, size, kind, owner in self._walk_raw()
-        ]
+        self._require_open("walk")
+        return [Region(off, size, kind_name(kind), self._owner_label(owner) if owner >= 0 else None)
+                for off, size, kind, owner in self._walk_raw()]
 
     def _check_c(self) -> str | None:
         raise NotImplementedError
 
     def check(self) -> None:
-        """Run the C checker; raise CorruptPool naming the first broken invariant."""
-        self._require_open()
+        """Run the checker; raise CorruptPool naming the first broken invariant."""
+        self._require_open("check")
         problem = self._check_c()
         if problem:
             raise CorruptPool(f"{type(self).__name__}: {problem}")
 
     @property
     def stats(self) -> dict[str, int]:
-        """Counters from C (names depend on the pool)."""
+        """Counters (names depend on the pool)."""
         raise NotImplementedError
 
-    # -- trace replay protocol (used by mempools.trace.replay) -------------------------------
-    def _trace_alloc(self, size: int) -> Block:
+    # -- the replay protocol (mempools.trace.replay, the memory map, the benchmark) --------
+    def replay_alloc(self, size: int) -> Block:
+        """A trace's `a id size`: a block of at least `size` bytes."""
         raise NotImplementedError
 
-    def _trace_realloc(self, block: Block, size: int) -> Block:
+    def replay_realloc(self, block: Block, size: int) -> Block:
+        """A trace's `r id size`: the block resized, contents kept up to the smaller size
+        (the pool's own realloc, where it has one)."""
+        return self.realloc(block, size)  # type: ignore[attr-defined]
+
+    def replay_free(self, block: Block) -> None:
+        """A trace's `f id` (the pool's own free, where it has one)."""
+        self.free(block)  # type: ignore[attr-defined]
+
+    @property
+    def footprint(self) -> int:
+        """Bytes of memory the pool has used so far (the denominator of utilisation)."""
         raise NotImplementedError
 
-    def _trace_free(self, block: Block) -> None:
-        raise NotImplementedError
 
-    def _footprint(self) -> int:
-        """Bytes of memory the pool has used so far (for utilisation)."""
-        raise NotImplementedError
+class CPool(Pool):
+    """A pool backed by one C allocator named `<c_name>_*` in csrc/: stats come from its
+    `<c_name>_stats` struct (every field, by name), walk() from `<c_name>_walk`, check() from
+    `<c_name>_check`, close() from `<c_name>_destroy` (when the C owns its memory)."""
+
+    c_name: ClassVar[str]  # e.g. "fixed_pool"
+    c_stats: ClassVar[str]  # e.g. "fixed_stats"
+    c_owns_memory: ClassVar[bool] = True
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._closed = True  # until C succeeds
+        self._p: Any = ffi.NULL
+
+    def _c(self, verb: str) -> Any:
+        return getattr(lib, f"{self.c_name}_{verb}")
+
+    def _create(self, call: str, create: Any, *args: Any) -> None:
+        """Run a C create function that fills a `<c_name> **`; raise naming `call` on error."""
+        out = ffi.new(f"{self.c_name} **")
+        raise_on(create(out, *args), call)
+        self._p = out[0]
+        self._closed = False
+
+    def _destroy(self) -> None:
+        if self.c_owns_memory:
+            self._c("destroy")(self._p)
+        self._p = ffi.NULL
+
+    @property
+    def stats(self) -> dict[str, int]:
+        """Every counter of the C stats struct, by its C name."""
+        self._require_open("stats")
+        s = ffi.new(f"{self.c_stats} *")
+        self._c("stats")(self._p, s)
+        return {name: int(getattr(s, name)) for name, _ in ffi.typeof(self.c_stats).fields}
+
+    def _walk_raw(self) -> list[tuple[int, int, int, int]]:
+        return walk_c(self._c("walk"), self._p)
+
+    def _check_c(self) -> str | None:
+        return c_string(self._c("check")(self._p))
 
 
-def raise_on(code: int, message: str) -> None:
-    """Raise the mapped exception when a C call returned a nonzero error code."""
-    if code:
-        raise error_for(code, message)
-
-
-def c_string(ptr: Any) -> str | None:
-    return None if ptr == ffi.NULL else ffi.string(ptr).decode()
-
-
-__all__ = ["KINDS", "Pool", "PoolError", "c_string", "raise_on", "walk_c"]
+__all__ = ["CPool", "Pool", "c_string", "error_for", "raise_on", "walk_c"]

@@ -15,6 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from mempools.block import Block
 from mempools.bump import BumpPool
 from mempools.embedded import EmbeddedPool
 from mempools.fixed import FixedPool
@@ -297,7 +298,22 @@ def free_list(seed: int = 0) -> Problem:
 
 
 # -- malloc: glibc chunk sizes ---------------------------------------------------------------
-_SAMPLES = 32  # mallocs of the same size per problem
+_MAX_SAMPLES = 4096  # mallocs of the same size per problem, at most
+def _carved_block(heap: Malloc, n: int) -> Block:
+    """A block of malloc(n) whose chunk was cut to measure: the first of two back-to-back blocks.
+    glibc hands out a free chunk whole when the rest would be too small to keep, so one malloc
+    (or many, when the process holds many such chunks) may get more than its size class; two
+    neighbours carved one after the other show the size class itself."""
+    previous = heap.malloc(n)
+    for _ in range(_MAX_SAMPLES):
+        block = heap.malloc(n)
+        chunk = heap.chunk_size_field(previous) & ~7
+        if block.address - previous.address == chunk == heap.chunk_size_field(block) & ~7:
+            return previous
+        previous = block
+    raise RuntimeError(f"malloc({n}): no two blocks in {_MAX_SAMPLES} were carved back to back")
+
+
 def malloc(seed: int = 0) -> Problem:
     """One malloc(n) on the real C library: how big is its chunk, or how many bytes are usable?"""
     if not GLIBC:
@@ -305,11 +321,8 @@ def malloc(seed: int = 0) -> Problem:
                            "Linux with glibc")
     rng = _rng("malloc", seed)
     n = rng.choice([rng.randint(1, 64), rng.randint(1, 512)])
-    # glibc hands out a whole free chunk when the rest would be too small to keep, so one
-    # malloc may get more than its size class; the smallest of many is the size class itself
     heap = Malloc()
-    blocks = [heap.malloc(n) for _ in range(_SAMPLES)]
-    block = min(blocks, key=heap.chunk_size_field)
+    block = _carved_block(heap, n)
     chunk = heap.chunk_size_field(block) & ~7  # the low 3 bits are flags, not size
     usable = heap.usable_size(block)
     heap.close()

@@ -1,17 +1,41 @@
-"""Where the files the package reads at run time live: the C sources and the bundled traces."""
+"""Where the files the package reads at run time live: the C sources and headers (for `run_c`,
+the exercises and `show_c`) and the bundled traces.
+
+`csrc/` and `data/traces/` in the repository are their one home. Building a wheel copies them
+into the package (`mempools/_csrc`, `mempools/_traces`), so a wheel works anywhere; an editable
+install has no copies and reads the checkout's folders instead."""
 
 from __future__ import annotations
 
+from functools import cache
+from importlib.resources import files
 from pathlib import Path
 
-_ROOT = Path(__file__).resolve().parents[2]
+#: where the build puts each folder inside the package, and where it lives in a checkout
+_PACKAGED = {"csrc": "_csrc", "traces": "_traces"}
+_CHECKOUT = {"csrc": Path("csrc"), "traces": Path("data", "traces")}
+
+
+@cache
+def _locate(name: str) -> Path:
+    inside = Path(str(files("mempools"))) / _PACKAGED[name]
+    if inside.is_dir():
+        return inside
+    checkout = Path(__file__).resolve().parents[2] / _CHECKOUT[name]
+    if checkout.is_dir():
+        return checkout
+    raise FileNotFoundError(f"mempools is installed without its {name} files (looked in {inside} "
+                            f"and {checkout}); reinstall it from a wheel or a source checkout")
 
 
 def csrc_dir() -> Path:
-    """The directory with the C sources and headers (csrc layout, exercises/ and naive/ too)."""
-    return _ROOT / "csrc"
+    """The folder of C sources and headers, laid out as csrc/ (naive/, exercises/ included)."""
+    return _locate("csrc")
 
 
 def traces_dir() -> Path:
-    """The directory with the bundled malloclab traces."""
-    return _ROOT / "data" / "traces"
+    """The folder of bundled malloclab traces (*.rep)."""
+    return _locate("traces")
+
+
+__all__ = ["csrc_dir", "traces_dir"]

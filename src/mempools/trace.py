@@ -28,9 +28,9 @@ from dataclasses import dataclass, field
 from typing import NamedTuple
 
 from mempools.block import Block
-from mempools.errors import CorruptPool, OutOfMemory, PoolError, PoolMisuse
+from mempools.constants import SIZE_MAX
+from mempools.errors import CorruptPool, OutOfMemory, PoolError, PoolMisuse, UseAfterClose
 from mempools.pool import Pool
-from mempools.validate import SIZE_MAX
 
 
 class TraceError(PoolMisuse):
@@ -440,17 +440,17 @@ class _PoolCalls:
                  "read", "realloc", "stats", "virtual", "write")
 
     def __init__(self, pool: Pool) -> None:
-        self.alloc = pool._trace_alloc
-        self.realloc = pool._trace_realloc
-        self.free = pool._trace_free
-        self.footprint = pool._footprint
+        self.alloc = pool.replay_alloc
+        self.realloc = pool.replay_realloc
+        self.free = pool.replay_free
+        self.footprint = lambda: pool.footprint  # a property: read it after every op
         self.check = pool.check
         self.stats = lambda: pool.stats
         self.address = pool._address_of
         self.read = pool._read
         self.write = pool._write
         self.alignment = pool.alignment
-        self.virtual = getattr(pool, "measuring", False)  # a dry run: blocks have no bytes
+        self.virtual = pool.measuring  # a dry run: blocks have no bytes
         # blocks other than the one an op names may move; such pools count the bytes they
         # moved in stats["bytes_moved"], which tells replay when to read addresses again
         self.moves = pool.moves_blocks and not self.virtual
@@ -627,6 +627,12 @@ class _Replayer:
             self.check_pool(step, None)
 
 
+def _require_open(pool: Pool, call: str) -> None:
+    if pool.closed:
+        raise UseAfterClose(f"{call}: the {type(pool).__name__} is closed (replay onto an open "
+                            "pool)")
+
+
 class Replay:
     """A replay advanced one op at a time: `step()` runs the next op (and, after the last one,
     the final sweep); `result` holds what was measured and caught so far. `replay()` runs one
@@ -648,7 +654,7 @@ class Replay:
         if every < 1:
             raise TraceError(f"{call}: check_every must be at least 1 (run the pool's checker "
                              f"after every N-th op), got {every}")
-        pool._require_open()
+        _require_open(pool, call)
         self.trace, self.pool, self.position = trace, pool, 0
         self._replayer = _Replayer(pool, every if check else 0, verify_all)
 
@@ -666,7 +672,7 @@ class Replay:
         """Run the next op and return it; TraceError when every op has run."""
         if self.done:
             raise TraceError(f"Replay.step(): all {len(self.trace.ops)} ops have run")
-        self.pool._require_open()
+        _require_open(self.pool, "Replay.step()")
         op = self.trace.ops[self.position]
         self._replayer.step(self.position, op)
         self.position += 1

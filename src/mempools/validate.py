@@ -1,52 +1,59 @@
-"""Argument checks shared by every wrapper: a bad argument never reaches C."""
+"""Argument checks shared by every wrapper: a bad argument never reaches C. Each message names
+the call, the argument, the rule and, where there is one, the fix."""
 
 from __future__ import annotations
 
 import operator
 
-from mempools._native import ffi
+from mempools.constants import SIZE_MAX
 from mempools.errors import BadAlignment, BadSize
 
-#: the largest value C's size_t holds on this platform
-SIZE_MAX = 2 ** (8 * ffi.sizeof("size_t")) - 1
+
+def _prefix(call: str) -> str:
+    return f"{call}: " if call else ""
 
 
-def as_size(value: object, what: str = "size", *, allow_zero: bool = False) -> int:
-    """Return `value` as a size_t-range int, or raise BadSize naming `what`."""
+def as_int(value: object, what: str, call: str = "", error: type[Exception] = BadSize) -> int:
+    """`value` as a Python int: ints and integer types such as numpy's; never bool or float."""
     if isinstance(value, bool):
-        raise BadSize(f"{what} must be an integer number of bytes, not {value!r}")
+        raise error(f"{_prefix(call)}{what} must be an integer, not the bool {value!r}")
     try:
-        n = operator.index(value)
+        return operator.index(value)
     except TypeError:
-        raise BadSize(f"{what} must be an integer number of bytes, not {value!r}") from None
+        raise error(f"{_prefix(call)}{what} must be an integer, not {type(value).__name__} "
+                    f"{value!r:.40}") from None
+
+
+def as_size(value: object, what: str = "size", *, allow_zero: bool = False, call: str = "",
+            unit: str = "byte") -> int:
+    """Return `value` as a size_t-range int, or raise BadSize naming `what`."""
+    n = as_int(value, what, call)
     if n < 0:
-        raise BadSize(f"{what} must not be negative (got {n})")
+        raise BadSize(f"{_prefix(call)}{what} must not be negative (got {n})")
     if n == 0 and not allow_zero:
-        raise BadSize(f"{what} must be at least 1 byte (got 0)")
+        raise BadSize(f"{_prefix(call)}{what} must be at least 1 {unit} (got 0)")
     if n > SIZE_MAX:
-        raise BadSize(f"{what} {n} does not fit in size_t (max {SIZE_MAX})")
+        raise BadSize(f"{_prefix(call)}{what} {n} does not fit in size_t (max {SIZE_MAX})")
     return n
 
 
-def as_alignment(value: object, *, minimum: int = 1) -> int:
+def as_alignment(value: object, *, minimum: int = 1, call: str = "") -> int:
     """Return `value` as a power-of-two alignment >= minimum, or raise BadAlignment."""
-    if isinstance(value, bool):
-        raise BadAlignment(f"alignment must be a power of two, not {value!r}")
-    try:
-        a = operator.index(value)
-    except TypeError:
-        raise BadAlignment(f"alignment must be a power of two, not {value!r}") from None
+    a = as_int(value, "align", call, BadAlignment)
     if a <= 0 or a & (a - 1) or a > SIZE_MAX:
-        raise BadAlignment(f"alignment must be a power of two, got {a}")
+        raise BadAlignment(f"{_prefix(call)}align must be a power of two (1, 2, 4, 8, ...), "
+                           f"got {a}")
     if a < minimum:
-        raise BadAlignment(f"alignment must be at least {minimum} here, got {a}")
+        raise BadAlignment(f"{_prefix(call)}align must be at least {minimum} here, got {a}")
     return a
 
 
-def checked_product(n: object, size: object) -> int:
+def checked_product(n: object, size: object, call: str = "") -> int:
     """n * size as C's size_t must hold it, or BadSize when it would overflow."""
-    count, each = as_size(n, "count", allow_zero=True), as_size(size, "element size", allow_zero=True)
+    count = as_size(n, "count", allow_zero=True, call=call, unit="element")
+    each = as_size(size, "element size", allow_zero=True, call=call)
     total = count * each
     if total > SIZE_MAX:
-        raise BadSize(f"{count} * {each} = {total} overflows size_t (max {SIZE_MAX})")
+        raise BadSize(f"{_prefix(call)}{count} * {each} = {total} overflows size_t "
+                      f"(max {SIZE_MAX})")
     return total

@@ -6,9 +6,8 @@ import base64
 
 import ipywidgets as widgets
 
-from mempools.c import ffi, lib
 from mempools.errors import PoolError
-from mempools.malloc import Malloc
+from mempools.malloc import INT_BYTES, Malloc
 from mempools.viz.png import render_png
 from mempools.viz.svg import render_svg
 
@@ -34,15 +33,13 @@ class ClassicProgram(widgets.VBox):
     def run(self) -> int | None:
         """Do the four steps for the slider's n; returns the sum the C code read back."""
         n = self.count.value
-        size = n * ffi.sizeof("int")
+        size = n * INT_BYTES
         try:
             block = self.heap.malloc(size)
         except PoolError as e:
             self.report.value = f"<pre>malloc failed: {e}</pre>"
             return None
-        ints = ffi.cast("int *", block.address)
-        lib.heap_ints_fill(ints, n)
-        total = int(lib.heap_ints_sum(ints, n))
+        total = self.heap.ints_fill_and_sum(block)
         ints_word = "int" if n == 1 else "ints"
         self.regions, self.data = self.heap.walk(), self.heap.memory()
         self.title = f"the block: {n} {ints_word} = {size} bytes"

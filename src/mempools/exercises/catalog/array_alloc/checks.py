@@ -47,7 +47,7 @@ def _array_overflow(t: Tester) -> None:
         if p != t.ffi.NULL:
             t.lib.ex_free(p)
             t.fail("overflow", f"ex_array_alloc({n}, {size}) returned a block, but {n} * {size} "
-                   f"does not fit in size_t: it wrapped to {(n * size) % 2**64} bytes")
+                   f"does not fit in size_t: it wrapped to {(n * size) % (SIZE_MAX + 1)} bytes")
 
 
 @CHECKS("does not refuse products that fit, and sizes them right")

@@ -3,13 +3,13 @@
 
 from mempools.exercises.tester import Checks, Tester
 
-LESSON = "05"
+LESSON = "06"
 TITLE = "Choose a pool"
 DECLARATIONS = "int ex_pick_pool(const ex_workload *w);"
 CHECKS = Checks()
 
 
-# One case per row of lesson 06's decision guide, plus the row's static-buffer variant.
+# One case per row of lesson 06's decision guide, in its order.
 CHOOSE_CASES = [  # (sizes_all_equal, freed_all_at_once, malloc_available, must_not_fragment)
     ((0, 1, 1, 0), 2, "objects die together (a parse, a request): a bump pool"),
     ((0, 1, 0, 0), 2, "no malloc, and everything is freed at once (a frame): a bump arena over "
