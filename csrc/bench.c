@@ -13,6 +13,17 @@
 
 #define BENCH_MAX_REPEATS 31
 
+/* Between two allocator calls in a timed loop: the compiler may not carry what it knows about
+ * memory across this line, so it cannot fold a free and the next alloc into nothing - in the
+ * floors' loops and in the pools' (whose fast paths inline) alike, as calls far apart in a
+ * real program are. It emits no instruction. */
+#if !defined(__STDC_NO_ATOMICS__)
+#include <stdatomic.h>
+#define BENCH_BARRIER() atomic_signal_fence(memory_order_seq_cst)
+#else
+#define BENCH_BARRIER() ((void)0)
+#endif
+
 static double clock_ns(void)
 {
     struct timespec ts;
@@ -73,8 +84,10 @@ static double malloc_churn(void **slot, size_t size, size_t live, size_t pairs, 
         for (size_t i = 0; i < pairs; i++) {
             size_t k = churn_next(&state, live);
             free(slot[k]);
+            BENCH_BARRIER();
             if (!(slot[k] = malloc(size))) return -1;
             block_touch(slot[k], size);
+            BENCH_BARRIER();
         }
         t[r] = (clock_ns() - start) / (double)pairs;
         for (size_t i = 0; i < live; i++) free(slot[i]), slot[i] = NULL;
@@ -96,6 +109,7 @@ static double fixed_churn(fixed_pool *p, void **slot, size_t size, size_t live, 
                           size_t repeats)
 {
     double t[BENCH_MAX_REPEATS];
+    if (!p) return -1; /* checked once, as a caller would: the inlined calls then need not */
     for (size_t r = 0; r < repeats; r++) {
         unsigned long long state = 42;
         for (size_t i = 0; i < live; i++)
@@ -104,8 +118,10 @@ static double fixed_churn(fixed_pool *p, void **slot, size_t size, size_t live, 
         for (size_t i = 0; i < pairs; i++) {
             size_t k = churn_next(&state, live);
             fixed_pool_free(p, slot[k]);
+            BENCH_BARRIER();
             if (fixed_pool_alloc(p, &slot[k]) != POOL_OK) return -1;
             block_touch(slot[k], size);
+            BENCH_BARRIER();
         }
         t[r] = (clock_ns() - start) / (double)pairs;
         for (size_t i = 0; i < live; i++) fixed_pool_free(p, slot[i]);
@@ -127,30 +143,33 @@ double bench_fixed_pairs(size_t size, size_t live, size_t pairs, size_t repeats)
 }
 
 /* The floor of a fixed pool: an intrusive free list and nothing else - no bounds, no
- * double-free bit, no counters. Its head lives in memory (volatile), as an allocator's state
- * must between calls; otherwise the compiler would see that the pop returns what the push
- * just pushed and time nothing. */
+ * double-free check, no counters (only the empty check every pop needs). Its head lives in
+ * memory, as an allocator's state does between calls. */
 typedef struct list_node {
     struct list_node *next;
 } list_node;
 
-static double list_churn(unsigned char *blocks, size_t stride, void **slot, size_t size,
-                         size_t live, size_t pairs, size_t repeats)
+static double list_churn(list_node *list, unsigned char *blocks, size_t stride, void **slot,
+                         size_t size, size_t live, size_t pairs, size_t repeats)
 {
     double t[BENCH_MAX_REPEATS];
     for (size_t r = 0; r < repeats; r++) {
         unsigned long long state = 42;
-        list_node *volatile head = NULL;
+        list->next = NULL;
         for (size_t i = 0; i < live; i++) slot[i] = blocks + i * stride;
         double start = clock_ns();
         for (size_t i = 0; i < pairs; i++) {
             size_t k = churn_next(&state, live);
             list_node *freed = slot[k];
-            freed->next = head;
-            head = freed;
-            slot[k] = head;
-            head = head->next;
-            block_touch(slot[k], size);
+            freed->next = list->next;
+            list->next = freed;
+            BENCH_BARRIER();
+            list_node *got = list->next;
+            if (!got) return -1;
+            list->next = got->next;
+            slot[k] = got;
+            block_touch(got, size);
+            BENCH_BARRIER();
         }
         t[r] = (clock_ns() - start) / (double)pairs;
     }
@@ -164,8 +183,10 @@ double bench_list_pairs(size_t size, size_t live, size_t pairs, size_t repeats)
     if (stride == 0 || size_mul(stride, live, &bytes) != POOL_OK) return -1;
     unsigned char *blocks = malloc(bytes);
     void **slot = calloc(live, sizeof *slot);
-    double result = blocks && slot ? list_churn(blocks, stride, slot, size, live, pairs,
-                                                repeats_clamped(repeats)) : -1;
+    list_node *list = malloc(sizeof *list); /* the list's head, as a pool keeps it */
+    double result = blocks && slot && list ? list_churn(list, blocks, stride, slot, size, live,
+                                                        pairs, repeats_clamped(repeats)) : -1;
+    free(list);
     free(slot);
     free(blocks);
     return result;
@@ -234,6 +255,7 @@ static double malloc_phases(void **slot, size_t size, size_t count, size_t repea
             for (size_t i = 0; i < BENCH_ROUND; i++) {
                 if (!(slot[i] = malloc(size))) return -1;
                 block_touch(slot[i], size);
+                BENCH_BARRIER();
             }
             for (size_t i = 0; i < BENCH_ROUND; i++) free(slot[i]), slot[i] = NULL;
             total += clock_ns() - start;
@@ -264,6 +286,7 @@ static double bump_phases(bump_pool *p, size_t size, size_t count, size_t repeat
                 void *b;
                 if (bump_pool_alloc(p, size, &b) != POOL_OK) return -1;
                 block_touch(b, size);
+                BENCH_BARRIER();
             }
             bump_pool_reset(p);
             total += clock_ns() - start;
@@ -284,10 +307,14 @@ double bench_bump_allocs(size_t size, size_t count, size_t repeats)
     return result;
 }
 
-/* The floor of a bump pool: a pointer, a limit, an add and a compare; the top lives in memory
- * (volatile), as an arena's must between calls. */
-static double pointer_phases(unsigned char *memory, size_t bytes, size_t size, size_t count,
-                             size_t repeats)
+/* The floor of a bump pool: a pointer, a limit, an add and a compare (on a size rounded
+ * once, outside the loop); its top lives in memory, as an arena's does between calls. */
+typedef struct pointer_floor {
+    size_t top; /* bytes handed out */
+} pointer_floor;
+
+static double pointer_phases(pointer_floor *floor, unsigned char *memory, size_t bytes,
+                             size_t size, size_t count, size_t repeats)
 {
     double t[BENCH_MAX_REPEATS];
     size_t piece = size_rounded(size);
@@ -295,12 +322,13 @@ static double pointer_phases(unsigned char *memory, size_t bytes, size_t size, s
         double total = 0;
         for (size_t k = 0; k < rounds_for(count); k++) {
             double start = clock_ns();
-            volatile size_t top = 0;
+            floor->top = 0;
             for (size_t i = 0; i < BENCH_ROUND; i++) {
-                if (piece > bytes - top) return -1;
-                void *b = memory + top;
-                top += piece;
+                if (piece > bytes - floor->top) return -1;
+                void *b = memory + floor->top;
+                floor->top += piece;
                 block_touch(b, size);
+                BENCH_BARRIER();
             }
             total += clock_ns() - start;
         }
@@ -314,8 +342,10 @@ double bench_pointer_allocs(size_t size, size_t count, size_t repeats)
     size_t bytes, piece = size == 0 ? 0 : size_rounded(size);
     if (piece == 0 || size_mul(piece, BENCH_ROUND, &bytes) != POOL_OK) return -1;
     unsigned char *memory = malloc(bytes);
-    double result = memory ? pointer_phases(memory, bytes, size, count, repeats_clamped(repeats))
-                           : -1;
+    pointer_floor *floor = malloc(sizeof *floor);
+    double result = memory && floor ? pointer_phases(floor, memory, bytes, size, count,
+                                                     repeats_clamped(repeats)) : -1;
+    free(floor);
     free(memory);
     return result;
 }

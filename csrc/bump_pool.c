@@ -25,10 +25,11 @@ typedef struct entry {
 } entry;
 
 /* The pool. Invariants: chunks[0..nchunks) in chain order, only the last one is current;
- * journal[0..nentries) covers exactly the used bytes of every chunk, in order. */
+ * journal[0..nentries) covers exactly the used bytes of every chunk, in order; while the fast
+ * path serves the pool, the current chunk's `used` is fast.top - base (its field is stale). */
 struct bump_pool {
+    bump_fast fast;           /* first: the inline fast path's state (bump_pool.h) */
     unsigned flags;           /* BUMP_* flags */
-    size_t align;             /* default alignment */
     unsigned long generation; /* incremented by every reset: older marks are stale */
     chunk *chunks;            /* the chain */
     size_t nchunks;           /* chunks in use */
@@ -36,18 +37,38 @@ struct bump_pool {
     entry *journal;           /* the allocations, for the walker */
     size_t nentries;          /* live allocations */
     size_t entry_slots;       /* room in journal[] */
-    size_t allocations;       /* live allocations */
     size_t high_water;        /* largest total used, brought up to date before use shrinks */
     size_t last_offset;       /* pool offset of the latest allocation (kept with the journal) */
-    size_t padding;           /* padding bytes currently used */
     size_t malloc_calls;      /* calls made to malloc/realloc */
 };
+
+/* The fast path serves real memory without a journal at a default alignment that cannot make
+ * an address wrap. */
+static int pool_fast(const bump_pool *p)
+{
+    return !(p->flags & (BUMP_JOURNAL | BUMP_MEASURE)) && p->fast.align <= BUMP_CHUNK_ALIGN;
+}
+
+/* Bytes used in chunk i (the current chunk's count is in fast.top on a fast pool). */
+static size_t chunk_used(const bump_pool *p, size_t i)
+{
+    const chunk *c = &p->chunks[i];
+    return i == p->nchunks - 1 && pool_fast(p) ? (size_t)(p->fast.top - c->base) : c->used;
+}
+
+/* Set the current chunk's used bytes, keeping the fast path's top and end in step. */
+static void current_set_used(bump_pool *p, size_t used)
+{
+    chunk *c = &p->chunks[p->nchunks - 1];
+    c->used = used;
+    if (pool_fast(p)) p->fast.top = c->base + used, p->fast.end = c->base + c->capacity;
+}
 
 /* Bytes used in all chunks: summed when asked, so alloc updates only its own chunk. */
 static size_t pool_used(const bump_pool *p)
 {
     size_t total = 0;
-    for (size_t i = 0; i < p->nchunks; i++) total += p->chunks[i].used;
+    for (size_t i = 0; i < p->nchunks; i++) total += chunk_used(p, i);
     return total;
 }
 
@@ -99,6 +120,7 @@ static int chunk_append(bump_pool *p, size_t capacity)
         }
     }
     p->chunks[p->nchunks++] = c;
+    current_set_used(p, 0);
     return POOL_OK;
 }
 
@@ -153,7 +175,7 @@ int bump_pool_create(bump_pool **out, size_t capacity, size_t align, unsigned fl
     if (!p) return POOL_ENOMEM;
     p->malloc_calls = 1;
     p->flags = flags;
-    p->align = align;
+    p->fast.align = align;
     int err = chunk_append(p, capacity);
     if (err != POOL_OK) {
         free(p->chunks);
@@ -173,13 +195,21 @@ void bump_pool_destroy(bump_pool *p)
     free(p);
 }
 
-/* Everything but the common case: a refusal, a new chunk, a journal entry, measure mode. */
-POOL_COLD static int alloc_slow(bump_pool *p, size_t size, size_t align, void **out)
+/* Bring the current chunk's `used` field up to date from the fast path's top. */
+static chunk *pool_sync(bump_pool *p)
+{
+    chunk *c = pool_current(p);
+    c->used = chunk_used(p, p->nchunks - 1);
+    return c;
+}
+
+/* Any allocation at any alignment: a refusal, a new chunk, a journal entry, measure mode. */
+static int alloc_general(bump_pool *p, size_t size, size_t align, void **out)
 {
     *out = NULL;
     if (size == 0) return POOL_EINVAL;
     size_t pad;
-    int err = chunk_fit(pool_current(p), size, align, &pad);
+    int err = chunk_fit(pool_sync(p), size, align, &pad);
     if (err == POOL_ENOMEM && (p->flags & BUMP_GROWABLE)) {
         size_t capacity;
         err = chunk_next_capacity(p, size, align, &capacity);
@@ -196,27 +226,10 @@ POOL_COLD static int alloc_slow(bump_pool *p, size_t size, size_t align, void **
         p->journal[p->nentries++] = (entry){p->nchunks - 1, offset, size, pad};
         p->last_offset = c->start + offset;
     }
-    c->used = offset + size;
-    p->padding += pad;
-    p->allocations++;
+    current_set_used(p, offset + size);
+    p->fast.padding += pad;
+    p->fast.allocations++;
     if (!(p->flags & BUMP_MEASURE)) *out = (void *)(c->base + offset);
-    return POOL_OK;
-}
-
-/* The fast path: a real piece that fits in the current chunk, with nothing to record. */
-static inline int alloc_fast(bump_pool *p, size_t size, size_t align, void **out)
-{
-    chunk *c = pool_current(p);
-    uintptr_t top = c->base + c->used;
-    uintptr_t aligned = (top + (align - 1)) & ~(uintptr_t)(align - 1);
-    size_t room = c->capacity - c->used, pad = (size_t)(aligned - top);
-    if (POOL_UNLIKELY(size == 0 || (p->flags & (BUMP_JOURNAL | BUMP_MEASURE)) || aligned < top ||
-                      size > room || pad > room - size))
-        return alloc_slow(p, size, align, out);
-    c->used += pad + size;
-    p->padding += pad;
-    p->allocations++;
-    *out = (void *)aligned;
     return POOL_OK;
 }
 
@@ -227,13 +240,13 @@ int bump_pool_alloc_aligned(bump_pool *p, size_t size, size_t align, void **out)
         *out = NULL;
         return POOL_EALIGN;
     }
-    return alloc_fast(p, size, align, out);
+    return alloc_general(p, size, align, out);
 }
 
-int bump_pool_alloc(bump_pool *p, size_t size, void **out)
+int bump_pool_alloc_slow(bump_pool *p, size_t size, void **out)
 {
-    if (POOL_UNLIKELY(!p || !out)) return POOL_EINVAL;
-    return alloc_fast(p, size, p->align, out);
+    if (!p || !out) return POOL_EINVAL;
+    return alloc_general(p, size, p->fast.align, out);
 }
 
 size_t bump_pool_last_offset(const bump_pool *p)
@@ -244,8 +257,7 @@ size_t bump_pool_last_offset(const bump_pool *p)
 size_t bump_pool_available(const bump_pool *p)
 {
     if (!p) return 0;
-    const chunk *c = &p->chunks[p->nchunks - 1];
-    return c->capacity - c->used;
+    return p->chunks[p->nchunks - 1].capacity - chunk_used(p, p->nchunks - 1);
 }
 
 bump_mark bump_pool_mark(const bump_pool *p)
@@ -254,9 +266,9 @@ bump_mark bump_pool_mark(const bump_pool *p)
     if (p) {
         m.generation = p->generation;
         m.chunk = p->nchunks - 1;
-        m.used = p->chunks[p->nchunks - 1].used;
-        m.padding = p->padding;
-        m.allocations = p->allocations;
+        m.used = chunk_used(p, p->nchunks - 1);
+        m.padding = p->fast.padding;
+        m.allocations = p->fast.allocations;
     }
     return m;
 }
@@ -275,6 +287,7 @@ static void pool_rewind(bump_pool *p, size_t chunk_index, size_t used, size_t pa
                         size_t allocations)
 {
     p->high_water = pool_high_water(p);
+    pool_sync(p);
     while (p->nchunks - 1 > chunk_index) {
         chunk *c = pool_current(p);
         chunk_poison(p, c, 0, c->used);
@@ -283,9 +296,9 @@ static void pool_rewind(bump_pool *p, size_t chunk_index, size_t used, size_t pa
     }
     chunk *c = pool_current(p);
     chunk_poison(p, c, used, c->used);
-    c->used = used;
-    p->padding = padding;
-    p->allocations = allocations;
+    current_set_used(p, used);
+    p->fast.padding = padding;
+    p->fast.allocations = allocations;
     while (p->nentries > allocations) p->nentries--;
 }
 
@@ -296,7 +309,7 @@ int bump_pool_release(bump_pool *p, bump_mark mark)
     if (mark.generation != p->generation) return POOL_ESTALE;
     /* A mark above the current top was already released past: it no longer names a position. */
     if (mark.chunk >= p->nchunks) return POOL_ESTALE;
-    if (mark.chunk == p->nchunks - 1 && mark.used > p->chunks[mark.chunk].used) return POOL_ESTALE;
+    if (mark.chunk == p->nchunks - 1 && mark.used > chunk_used(p, mark.chunk)) return POOL_ESTALE;
     pool_rewind(p, mark.chunk, mark.used, mark.padding, mark.allocations);
     return POOL_OK;
 }
@@ -316,9 +329,9 @@ void bump_pool_stats(const bump_pool *p, bump_stats *s)
     s->used = pool_used(p);
     s->available = bump_pool_available(p);
     s->high_water = pool_high_water(p);
-    s->padding = p->padding;
+    s->padding = p->fast.padding;
     s->chunks = p->nchunks;
-    s->allocations = p->allocations;
+    s->allocations = p->fast.allocations;
     s->malloc_calls = p->malloc_calls;
 }
 
@@ -347,15 +360,15 @@ void bump_pool_walk(const bump_pool *p, pool_walker fn, void *user)
     size_t k = 0;
     for (size_t i = 0; i < p->nchunks; i++) {
         const chunk *c = &p->chunks[i];
-        if (!pool_journaling(p) && c->used) /* without a journal: one used run per chunk */
-            fn(c->start, c->used, POOL_REGION_PAYLOAD, -1, user);
+        size_t used = chunk_used(p, i);
+        if (!pool_journaling(p) && used) /* without a journal: one used run per chunk */
+            fn(c->start, used, POOL_REGION_PAYLOAD, -1, user);
         for (; k < p->nentries && p->journal[k].chunk == i; k++) {
             const entry *e = &p->journal[k];
             if (e->pad) fn(c->start + e->offset - e->pad, e->pad, POOL_REGION_PADDING, -1, user);
             fn(c->start + e->offset, e->size, POOL_REGION_PAYLOAD, (long)k, user);
         }
-        if (c->capacity > c->used)
-            fn(c->start + c->used, c->capacity - c->used, POOL_REGION_FREE, -1, user);
+        if (c->capacity > used) fn(c->start + used, c->capacity - used, POOL_REGION_FREE, -1, user);
     }
 }
 
@@ -363,10 +376,14 @@ const char *bump_pool_check(const bump_pool *p)
 {
     if (!p) return "pool is NULL";
     if (p->nchunks == 0) return "no chunk";
+    const chunk *last = &p->chunks[p->nchunks - 1];
+    if (pool_fast(p) ? p->fast.end != last->base + last->capacity : p->fast.top || p->fast.end)
+        return "the fast path's end does not match the current chunk";
     size_t k = 0, padding = 0;
     for (size_t i = 0; i < p->nchunks; i++) {
         const chunk *c = &p->chunks[i];
-        if (c->used > c->capacity) return "chunk used exceeds its capacity";
+        size_t used = chunk_used(p, i);
+        if (used > c->capacity) return "chunk used exceeds its capacity";
         if (c->base % BUMP_CHUNK_ALIGN) return "chunk base is not aligned";
         if (i && c->start != p->chunks[i - 1].start + p->chunks[i - 1].capacity)
             return "chunk start does not follow the previous chunk";
@@ -378,12 +395,12 @@ const char *bump_pool_check(const bump_pool *p)
             top = e->offset + e->size;
             padding += e->pad;
         }
-        if (top != c->used) return "chunk used does not match its allocations";
+        if (top != used) return "chunk used does not match its allocations";
     }
     if (pool_journaling(p)) {
         if (k != p->nentries) return "journal names a chunk out of order";
-        if (padding != p->padding) return "padding total does not match the allocations";
-        if (p->nentries != p->allocations) return "allocation count does not match the journal";
+        if (padding != p->fast.padding) return "padding total does not match the allocations";
+        if (p->nentries != p->fast.allocations) return "allocation count does not match the journal";
     }
     return NULL;
 }

@@ -46,8 +46,38 @@ typedef struct bump_stats {
 int bump_pool_create(bump_pool **out, size_t capacity, size_t align, unsigned flags);
 void bump_pool_destroy(bump_pool *p);
 
-/* Allocate by moving the offset; *out is NULL in measure mode. */
-int bump_pool_alloc(bump_pool *p, size_t size, void **out);
+/* What the inline fast path of bump_pool_alloc reads and writes: the first member of every
+ * bump_pool (private; shown here only so the fast path inlines into the caller's loop).
+ * Invariants: a pool the fast path serves (real memory, no journal, default alignment at most
+ * BUMP_CHUNK_ALIGN) has top <= end, the current chunk's top and end addresses; any other pool
+ * has top == end == 0, so the fast path always hands it to the out-of-line function. */
+typedef struct bump_fast {
+    uintptr_t top;      /* first unused byte of the current chunk (fast pools), else 0 */
+    uintptr_t end;      /* one past the current chunk's last byte (fast pools), else 0 */
+    size_t align;       /* default alignment */
+    size_t padding;     /* bytes of `used` lost to alignment */
+    size_t allocations; /* live allocations */
+} bump_fast;
+
+/* Allocate by moving the offset; *out is NULL in measure mode. The slow function serves
+ * everything the inline fast path leaves out (NULL arguments, size 0, a full chunk, growth,
+ * the journal, measure mode). */
+int bump_pool_alloc_slow(bump_pool *p, size_t size, void **out);
+
+static inline int bump_pool_alloc(bump_pool *p, size_t size, void **out)
+{
+    bump_fast *f = (bump_fast *)(void *)p; /* a struct's address is its first member's */
+    if (POOL_UNLIKELY(!p || !out)) return bump_pool_alloc_slow(p, size, out);
+    uintptr_t aligned = (f->top + (f->align - 1)) & ~(uintptr_t)(f->align - 1);
+    size_t room = (size_t)(f->end - f->top), pad = (size_t)(aligned - f->top);
+    /* size - 1 wraps for size 0; room - size cannot wrap once size <= room */
+    if (POOL_UNLIKELY(size - 1 >= room || pad > room - size)) return bump_pool_alloc_slow(p, size, out);
+    f->top = aligned + size;
+    f->padding += pad;
+    f->allocations++;
+    *out = (void *)aligned;
+    return POOL_OK;
+}
 int bump_pool_alloc_aligned(bump_pool *p, size_t size, size_t align, void **out);
 /* Offset of the last allocation from the start of the pool's (concatenated) chunks; kept only
  * with BUMP_JOURNAL (0 otherwise). */

@@ -20,6 +20,8 @@ static _Alignas(max_align_t) unsigned char embedded_pool_memory[EMBEDDED_POOL_CA
 #define CLASS_SL_LOG2 2
 #define CLASS_SL (1u << CLASS_SL_LOG2)
 #define CLASS_FL 12
+#define CLASS_COUNT (CLASS_FL * CLASS_SL)
+_Static_assert(CLASS_COUNT <= 64, "every class has a bit in one 64-bit word");
 
 /* One table slot; index nslots is a sentinel that heads the address order, ends at the start
  * of the data area and owns the gap before the first block. Invariants: a slot is live exactly
@@ -59,26 +61,22 @@ struct embedded_pool {
     uint64_t *free_words; /* bit w set while free_slots[w] has a free slot (two levels: a free
                            * slot is found in 2 steps for up to 4096 slots) */
     emb_slot *slots;      /* the allocation table */
-    uint32_t row_map;     /* good fit: bit r set when row r has a non-empty class */
-    uint8_t class_map[CLASS_FL];            /* bit c set when class (r, c) has a gap */
-    uint16_t class_head[CLASS_FL][CLASS_SL]; /* first gap owner of each class, or NONE */
+    uint64_t class_map;   /* good fit: bit c set when class c has a gap (all 48 classes fit one
+                           * word, so one find-first-set picks a class) */
+    uint16_t class_head[CLASS_COUNT]; /* first gap owner of each class, or NONE */
 };
 
-static void hook_none(void *ctx)
-{
-    (void)ctx;
-}
-
-/* Without hooks the calls are skipped: an indirect call on every operation is not free. */
+/* Without hooks (NULL, the default) the calls are skipped: an indirect call on every
+ * operation is not free. */
 static void section_enter(const embedded_pool *p)
 {
-    if (p->hooks.enter != hook_none) p->hooks.enter(p->hooks.ctx);
+    if (p->hooks.enter) p->hooks.enter(p->hooks.ctx);
 }
 
 /* Leave the critical section and pass a result through, so every return path is balanced. */
 static int section_exit(const embedded_pool *p, int result)
 {
-    if (p->hooks.exit != hook_none) p->hooks.exit(p->hooks.ctx);
+    if (p->hooks.exit) p->hooks.exit(p->hooks.ctx);
     return result;
 }
 
@@ -139,18 +137,20 @@ static size_t gap_after(const embedded_pool *p, size_t i)
     return slot_next_start(p, i) - slot_end(&p->slots[i]);
 }
 
-/* The class of a gap of `units` units (the last class for all the largest gaps). */
-static void class_of(size_t units, unsigned *row, unsigned *col)
+/* The class of a gap of `units` units as one index, row * CLASS_SL + col (the last class for
+ * all the largest gaps). Above row 0, units >> (top - CLASS_SL_LOG2) is CLASS_SL + col, so the
+ * index is that plus CLASS_SL * (top - CLASS_SL_LOG2): no separate row and column. */
+static unsigned class_of(size_t units)
 {
-    if (units < CLASS_SL) {
-        *row = 0;
-        *col = (unsigned)units;
-        return;
-    }
+    if (units < CLASS_SL) return (unsigned)units;
     unsigned top = bit_high(units);
-    *row = top - (CLASS_SL_LOG2 - 1);
-    *col = (unsigned)(units >> (top - CLASS_SL_LOG2)) & (CLASS_SL - 1);
-    if (*row >= CLASS_FL) *row = CLASS_FL - 1, *col = CLASS_SL - 1;
+    size_t c = (units >> (top - CLASS_SL_LOG2)) + (size_t)CLASS_SL * (top - CLASS_SL_LOG2);
+    return c < CLASS_COUNT ? (unsigned)c : CLASS_COUNT - 1;
+}
+
+static uint64_t class_bit(unsigned c)
+{
+    return (uint64_t)1 << c;
 }
 
 /* Put the gap after slot i, `gap` bytes, on its class list (nothing when it is empty or with
@@ -158,16 +158,14 @@ static void class_of(size_t units, unsigned *row, unsigned *col)
 static inline void gap_link_sized(embedded_pool *p, size_t i, size_t gap)
 {
     if (!pool_good_fit(p) || gap == 0) return;
-    unsigned row, col;
-    class_of(gap / EMBEDDED_POOL_ALIGN, &row, &col);
+    unsigned c = class_of(gap / EMBEDDED_POOL_ALIGN);
     emb_slot *s = &p->slots[i];
-    uint16_t head = p->class_head[row][col];
+    uint16_t head = p->class_head[c];
     s->gap_prev = NONE;
     s->gap_next = head;
     if (head != NONE) p->slots[head].gap_prev = (uint16_t)i;
-    p->class_head[row][col] = (uint16_t)i;
-    p->class_map[row] = (uint8_t)(p->class_map[row] | (1u << col));
-    p->row_map |= (uint32_t)1 << row;
+    p->class_head[c] = (uint16_t)i;
+    p->class_map |= class_bit(c);
     p->steps++;
 }
 
@@ -175,15 +173,14 @@ static inline void gap_link_sized(embedded_pool *p, size_t i, size_t gap)
 static inline void gap_unlink_sized(embedded_pool *p, size_t i, size_t gap)
 {
     if (!pool_good_fit(p) || gap == 0) return;
-    unsigned row, col;
-    class_of(gap / EMBEDDED_POOL_ALIGN, &row, &col);
     const emb_slot *s = &p->slots[i];
-    if (s->gap_prev != NONE) p->slots[s->gap_prev].gap_next = s->gap_next;
-    else p->class_head[row][col] = s->gap_next;
     if (s->gap_next != NONE) p->slots[s->gap_next].gap_prev = s->gap_prev;
-    if (p->class_head[row][col] == NONE) {
-        p->class_map[row] = (uint8_t)(p->class_map[row] & ~(1u << col));
-        if (p->class_map[row] == 0) p->row_map &= ~((uint32_t)1 << row);
+    if (s->gap_prev != NONE) {
+        p->slots[s->gap_prev].gap_next = s->gap_next;
+    } else { /* only a list's head needs its class: the class's head and bit change */
+        unsigned c = class_of(gap / EMBEDDED_POOL_ALIGN);
+        p->class_head[c] = s->gap_next;
+        if (s->gap_next == NONE) p->class_map &= ~class_bit(c);
     }
     p->steps++;
 }
@@ -203,8 +200,7 @@ static void index_rebuild(embedded_pool *p)
 {
     if (!pool_good_fit(p)) return;
     memset(p->class_head, 0xFF, sizeof p->class_head);
-    memset(p->class_map, 0, sizeof p->class_map);
-    p->row_map = 0;
+    p->class_map = 0;
     size_t k = p->nslots;
     do {
         gap_link(p, k);
@@ -218,17 +214,15 @@ static void index_rebuild(embedded_pool *p)
 static size_t gap_good_fit(embedded_pool *p, size_t extent)
 {
     size_t units = extent / EMBEDDED_POOL_ALIGN, rounded = units, found = NONE;
-    unsigned row, col;
     if (units >= CLASS_SL) rounded += ((size_t)1 << (bit_high(units) - CLASS_SL_LOG2)) - 1;
-    class_of(rounded, &row, &col);
     p->steps++;
-    unsigned cols = p->class_map[row] & (~0u << col);
-    uint32_t rows = row + 1 < CLASS_FL ? p->row_map & (~(uint32_t)0 << (row + 1)) : 0;
-    if (cols) found = p->class_head[row][bit_low(cols)];
-    else if (rows) found = p->class_head[bit_low(rows)][bit_low(p->class_map[bit_low(rows)])];
-    if (found != NONE && gap_after(p, found) >= extent) return found;
-    class_of(units, &row, &col);
-    found = p->class_head[row][col];
+    uint64_t above = p->class_map & (~(uint64_t)0 << class_of(rounded));
+    if (above) {
+        unsigned c = bit_low(above);
+        found = p->class_head[c];
+        if (c != CLASS_COUNT - 1 || gap_after(p, found) >= extent) return found;
+    }
+    found = p->class_head[class_of(units)];
     return found != NONE && gap_after(p, found) >= extent ? found : NONE;
 }
 
@@ -252,7 +246,7 @@ static size_t gap_find(embedded_pool *p, size_t extent)
 
 /* Link block i into the address order right after slot `at` (its block starts at at's end):
  * at's gap shrinks to nothing and i owns what is left of it. */
-static void block_attach(embedded_pool *p, size_t at, size_t i)
+static inline void block_attach(embedded_pool *p, size_t at, size_t i)
 {
     emb_slot *s = &p->slots[i];
     size_t gap = gap_after(p, at), extent = block_extent(s->size);
@@ -266,7 +260,7 @@ static void block_attach(embedded_pool *p, size_t at, size_t i)
 }
 
 /* Take block i out of the address order; its bytes and its gap join the gap before it. */
-static void block_detach(embedded_pool *p, size_t i)
+static inline void block_detach(embedded_pool *p, size_t i)
 {
     emb_slot *s = &p->slots[i];
     size_t before = gap_after(p, s->prev), after = gap_after(p, i), extent = block_extent(s->size);
@@ -407,7 +401,7 @@ int embedded_pool_create_in(embedded_pool **out, void *buffer, size_t size, size
     int err = pool_layout(buffer, size, slots, &p);
     if (err != POOL_OK) return err;
     p->flags = flags;
-    p->hooks = (emb_hooks){hook_none, hook_none, NULL};
+    p->hooks = (emb_hooks){NULL, NULL, NULL};
     p->compactions = p->bytes_moved = p->steps = p->nlive = p->used = 0;
     memset(p->free_slots, 0, (bitmap_words(slots) + bitmap_words(bitmap_words(slots))) * sizeof(uint64_t));
     for (size_t i = 0; i <= slots; i++)
@@ -415,8 +409,7 @@ int embedded_pool_create_in(embedded_pool **out, void *buffer, size_t size, size
     for (size_t i = 0; i < slots; i++) slot_release(p, i);
     p->slots[slots].offset = (uint32_t)p->data_start;
     memset(p->class_head, 0xFF, sizeof p->class_head);
-    memset(p->class_map, 0, sizeof p->class_map);
-    p->row_map = 0;
+    p->class_map = 0;
     gap_link(p, slots); /* the whole data area: one gap, owned by the sentinel */
     memset(pool_base(p) + p->data_start, 0, p->size - p->data_start);
     *out = p;
@@ -433,7 +426,7 @@ void embedded_pool_set_hooks(embedded_pool *p, const emb_hooks *hooks)
 {
     if (!p) return;
     if (hooks && hooks->enter && hooks->exit) p->hooks = *hooks;
-    else p->hooks = (emb_hooks){hook_none, hook_none, NULL};
+    else p->hooks = (emb_hooks){NULL, NULL, NULL};
 }
 
 /* The slot a handle names, or an error: out of range is forged, a wrong generation is stale. */
@@ -446,15 +439,20 @@ static int handle_slot(const embedded_pool *p, emb_handle h, size_t *out)
     return POOL_OK;
 }
 
-/* The owner of a gap for `extent` bytes: the policy's search, then - only when the free bytes
- * suffice but no gap was found - compaction and an exhaustive walk. */
+/* The rare path of a search that found no gap: when the free bytes suffice, compaction and
+ * an exhaustive walk; NONE otherwise. Out of line, so the common path stays small. */
+POOL_COLD static size_t room_by_compaction(embedded_pool *p, size_t extent)
+{
+    if (p->size - p->data_start - p->used < extent) return NONE;
+    pool_compact(p);
+    return gap_first_fit(p, extent);
+}
+
+/* The owner of a gap for `extent` bytes: the policy's search, then the rare path. */
 static int pool_find_room(embedded_pool *p, size_t extent, size_t *at)
 {
     *at = gap_find(p, extent);
-    if (*at != NONE) return POOL_OK;
-    if (p->size - p->data_start - p->used < extent) return POOL_ENOMEM;
-    pool_compact(p);
-    *at = gap_first_fit(p, extent);
+    if (POOL_UNLIKELY(*at == NONE)) *at = room_by_compaction(p, extent);
     return *at != NONE ? POOL_OK : POOL_ENOMEM;
 }
 
@@ -463,12 +461,12 @@ int embedded_pool_alloc(embedded_pool *p, size_t size, emb_handle *out)
     if (!p || !out) return POOL_EINVAL;
     section_enter(p);
     p->steps = 0;
-    if (size == 0) return section_exit(p, POOL_EINVAL);
-    if (size > p->size - p->data_start) return section_exit(p, POOL_ENOMEM);
-    if (p->nlive == p->nslots) return section_exit(p, POOL_ENOMEM);
+    if (POOL_UNLIKELY(size == 0)) return section_exit(p, POOL_EINVAL);
+    if (POOL_UNLIKELY(size > p->size - p->data_start || p->nlive == p->nslots))
+        return section_exit(p, POOL_ENOMEM);
     size_t at;
     int err = pool_find_room(p, block_extent(size), &at);
-    if (err != POOL_OK) return section_exit(p, err);
+    if (POOL_UNLIKELY(err != POOL_OK)) return section_exit(p, err);
     size_t i = slot_take(p);
     emb_slot *s = &p->slots[i];
     s->offset = (uint32_t)slot_end(&p->slots[at]);
@@ -544,9 +542,9 @@ int embedded_pool_free(embedded_pool *p, emb_handle h)
     p->steps = 1;
     size_t i;
     int err = handle_slot(p, h, &i);
-    if (err != POOL_OK) return section_exit(p, err);
+    if (POOL_UNLIKELY(err != POOL_OK)) return section_exit(p, err);
     emb_slot *s = &p->slots[i];
-    if (s->lock) return section_exit(p, POOL_ELOCKED);
+    if (POOL_UNLIKELY(s->lock)) return section_exit(p, POOL_ELOCKED);
     if (p->flags & EMB_ZERO_ON_FREE) memset(pool_base(p) + s->offset, 0, block_extent(s->size));
     block_detach(p, i);
     s->size = 0;
@@ -682,25 +680,21 @@ static const char *check_order(const embedded_pool *p, size_t *gaps)
 static const char *check_index(const embedded_pool *p, size_t gaps)
 {
     size_t listed = 0;
-    for (unsigned row = 0; row < CLASS_FL; row++) {
-        for (unsigned col = 0; col < CLASS_SL; col++) {
-            size_t prev = NONE;
-            uint16_t head = p->class_head[row][col];
-            if (((p->class_map[row] >> col) & 1) != (head != NONE))
-                return "a class bitmap disagrees with its list";
-            for (size_t k = head; k != NONE; k = p->slots[k].gap_next) {
-                unsigned r, c;
-                if (k > p->nslots || ++listed > gaps) return "a class list is corrupt or too long";
-                if (p->slots[k].gap_prev != prev) return "a class list's links disagree";
-                if (gap_after(p, k) == 0) return "an empty gap is on a class list";
-                class_of(gap_after(p, k) / EMBEDDED_POOL_ALIGN, &r, &c);
-                if (r != row || c != col) return "a gap is on the wrong class list";
-                prev = k;
-            }
+    for (unsigned c = 0; c < CLASS_COUNT; c++) {
+        size_t prev = NONE;
+        uint16_t head = p->class_head[c];
+        if (((p->class_map & class_bit(c)) != 0) != (head != NONE))
+            return "a class bitmap disagrees with its list";
+        for (size_t k = head; k != NONE; k = p->slots[k].gap_next) {
+            if (k > p->nslots || ++listed > gaps) return "a class list is corrupt or too long";
+            if (p->slots[k].gap_prev != prev) return "a class list's links disagree";
+            if (gap_after(p, k) == 0) return "an empty gap is on a class list";
+            if (class_of(gap_after(p, k) / EMBEDDED_POOL_ALIGN) != c)
+                return "a gap is on the wrong class list";
+            prev = k;
         }
-        if (((p->row_map >> row) & 1) != (p->class_map[row] != 0))
-            return "the row bitmap disagrees with the class bitmaps";
     }
+    if (p->class_map >> CLASS_COUNT) return "the class bitmap marks a class past the last";
     return listed == gaps ? NULL : "a gap is missing from the class index";
 }
 

@@ -69,47 +69,40 @@ long long heap_ints_sum(const int *block, size_t n)
     return sum;
 }
 
-/* Allocate HEAP_DRAIN blocks of `size` so later requests of that size come from fresh memory. */
-static int drain_allocate(void **drain, size_t size)
+/* Why the warm-up block. glibc serves a small request from the thread's tcache when the bin
+ * for that size holds a block; otherwise from a small bin or the unsorted bin, and then it
+ * also moves further free blocks of that size into the tcache ("stashing"), up to its limit of
+ * 7. A free goes into the tcache only while it has room. So when the tcache of the size was
+ * empty and a small bin held 8 or more free blocks of it (as in a process that has freed many,
+ * like a test runner), `first` came from the small bin, the stash filled the tcache, free(first)
+ * found no room and went to the unsorted bin, and the next malloc returned a stashed block:
+ * not the same one. Freeing one block of the size beforehand leaves the tcache non-empty (if
+ * it was full, it stays full), so `first` comes from the tcache, which then has room for it. */
+static int tcache_warm(size_t size)
 {
-    for (size_t i = 0; i < HEAP_DRAIN; i++) {
-        drain[i] = malloc(size);
-        if (!drain[i]) {
-            while (i-- > 0) free(drain[i]);
-            return POOL_ENOMEM;
-        }
-    }
+    unsigned char *warm = malloc(size);
+    if (!warm) return POOL_ENOMEM;
+    *(volatile unsigned char *)warm = 0; /* a store the optimiser must keep, with its malloc */
+    free(warm);
     return POOL_OK;
-}
-
-static void drain_release(void **drain)
-{
-    for (size_t i = 0; i < HEAP_DRAIN; i++) free(drain[i]);
 }
 
 int heap_reuse_experiment(size_t size, unsigned char *after, int *same)
 {
-    void *drain[HEAP_DRAIN];
     if (size == 0 || !after || !same) return POOL_EINVAL;
-    if (drain_allocate(drain, size) != POOL_OK) return POOL_ENOMEM;
+    if (tcache_warm(size) != POOL_OK) return POOL_ENOMEM;
     unsigned char *first = malloc(size);
-    if (!first) {
-        drain_release(drain);
-        return POOL_ENOMEM;
-    }
+    if (!first) return POOL_ENOMEM;
     /* volatile: a memset right before free is a dead store the optimiser may delete */
     for (size_t i = 0; i < size; i++) ((volatile unsigned char *)first)[i] = 0xAB;
     uintptr_t first_address = (uintptr_t)first;
     free(first);
     unsigned char *second = malloc(size);
-    int err = second ? POOL_OK : POOL_ENOMEM;
-    if (second) {
-        memcpy(after, second, size); /* reading it is the lesson: never do this in a program */
-        *same = (uintptr_t)second == first_address;
-        free(second);
-    }
-    drain_release(drain);
-    return err;
+    if (!second) return POOL_ENOMEM;
+    memcpy(after, second, size); /* reading it is the lesson: never do this in a program */
+    *same = (uintptr_t)second == first_address;
+    free(second);
+    return POOL_OK;
 }
 
 /* Two blocks are back to back when the second starts one small stride after the first. */

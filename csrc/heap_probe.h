@@ -27,13 +27,13 @@ int heap_product_checked(size_t n, size_t size, size_t *out);
 void heap_ints_fill(int *block, size_t n);
 long long heap_ints_sum(const int *block, size_t n);
 
-/* Lesson experiments run wholly in C, so no Python allocation lands between their calls.
- * Both drain libc's caches first (by allocating `HEAP_DRAIN` blocks of the same size, freed at
- * the end) so the outcome depends on the C library, not on what the process did before. */
-#define HEAP_DRAIN 64
+/* Lesson experiments run wholly in C, so no Python allocation lands between their calls. */
 
 /* malloc(size), fill with 0xAB, free, malloc(size) again: copies the second block's bytes to
- * `after`, sets *same to 1 when libc handed back the same address. Frees everything. */
+ * `after`, sets *same to 1 when libc handed back the same address. Frees everything. It first
+ * frees one block of that size, so that on glibc the thread's cache of that size (tcache) is
+ * not empty: the experiment's malloc then comes from that cache and leaves room in it for the
+ * free, so the outcome does not depend on what the process did before (see heap_probe.c). */
 int heap_reuse_experiment(size_t size, unsigned char *after, int *same);
 
 /* n blocks of `size` back to back (it allocates until the last n are, up to

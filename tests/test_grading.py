@@ -115,6 +115,7 @@ def test_grade_folder_gives_each_submission_its_honest_score(tmp_path):
 
 @pytest.mark.parametrize("text, safe", [("=1+1", "'=1+1"), ("+A1", "'+A1"), ("-2", "'-2"),
                                         ("@SUM(A1)", "'@SUM(A1)"), ("\tx", "'\tx"), ("ada", "ada"),
+                                        (" =1", "' =1"), ("\n@x", "'\n@x"),
                                         ("", "")])
 def test_spreadsheet_safe_cells(text, safe):
     assert spreadsheet_safe(text) == safe

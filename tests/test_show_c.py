@@ -11,8 +11,8 @@ from mempools import resources, source
 # one core function per lesson (and the naive versions lessons show next to the real ones)
 LESSON_FUNCTIONS = [
     ("bump_pool_alloc_aligned", "bump_pool.c"),
-    ("fixed_pool_alloc", "fixed_pool.c"),
-    ("fixed_pool_free", "fixed_pool.c"),
+    ("fixed_pool_alloc", "fixed_pool.h"),  # the inline fast path; the rest is fixed_pool_alloc_slow
+    ("fixed_pool_free", "fixed_pool.h"),
     ("gap_first_fit", "embedded_pool.c"),
     ("pool_compact", "embedded_pool.c"),
     ("naive_embedded_alloc", "naive/naive_pools.c"),

@@ -1,8 +1,10 @@
 /* exercise_support.c - the tracked allocator and the reference pools for exercise cells.
  * Each check process loads one build of one cell, so these process-wide tables are per run. */
-#define _POSIX_C_SOURCE 200809L /* write() */
+#define _POSIX_C_SOURCE 200809L /* open(), write() */
 #include "exercise_support.h"
 
+#include <fcntl.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,8 +21,19 @@ static size_t live, room;
 static size_t live_bytes; /* sum of the live blocks' sizes: at most EX_MEMORY_BUDGET */
 static long foreign_frees;
 static size_t requested_total;
-static int channel_fd = -1;
-static char channel_key[80];
+static int report_failures; /* set by ex_checker_start */
+
+/* One line on the ledger: 'A block size' (handed out), 'F block' (freed), 'X block' (a free of
+ * a pointer never handed out). A ledger that cannot be written ends the process: a check must
+ * never count from a ledger that misses a block. */
+static void ledger(char what, const void *block, size_t size)
+{
+    char line[64];
+    int n = snprintf(line, sizeof line, "%c %jx %zu\n", what, (uintmax_t)(uintptr_t)block, size);
+    int fd = open(EX_LEDGER, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
+    if (fd < 0 || n <= 0 || (size_t)n >= sizeof line || write(fd, line, (size_t)n) != n) abort();
+    close(fd);
+}
 
 static long table_find(const void *block)
 {
@@ -46,11 +59,11 @@ static int table_add(void *block, size_t size)
 
 static void report_failure(size_t size)
 {
-    char line[200];
-    int n = snprintf(line, sizeof line, "%s\t{\"event\": \"malloc-failed\", \"size\": %zu, "
-                     "\"total\": %zu}\n", channel_key, size, requested_total);
-    if (channel_fd >= 0 && n > 0 && (size_t)n < sizeof line && write(channel_fd, line, (size_t)n) < 0)
-        channel_fd = -1;
+    char line[160];
+    int n = snprintf(line, sizeof line, EX_MALLOC_FAILED " for %zu bytes after %zu bytes\n",
+                     size, requested_total);
+    if (report_failures && n > 0 && (size_t)n < sizeof line && write(2, line, (size_t)n) < 0)
+        report_failures = 0;
 }
 
 static int over_budget(size_t size)
@@ -71,6 +84,7 @@ static void *tracked(void *block, size_t size)
     }
     requested_total += size;
     live_bytes += size;
+    ledger('A', block, size);
     return block;
 }
 
@@ -94,6 +108,7 @@ void *ex_realloc(void *block, size_t size)
     long i = table_find(block);
     if (i < 0) {
         foreign_frees++;
+        ledger('X', block, 0);
         return NULL;
     }
     void *moved = size > table[i].size && over_budget(size - table[i].size)
@@ -103,6 +118,8 @@ void *ex_realloc(void *block, size_t size)
         return NULL;
     }
     live_bytes = live_bytes - table[i].size + size;
+    ledger('F', block, 0);
+    ledger('A', moved, size);
     table[i].block = moved;
     table[i].size = size;
     return moved;
@@ -114,8 +131,10 @@ void ex_free(void *block)
     long i = table_find(block);
     if (i < 0) {
         foreign_frees++;
+        ledger('X', block, 0);
         return;
     }
+    ledger('F', block, 0);
     live_bytes -= table[i].size;
     table[i] = table[--live];
     free(block);
@@ -147,10 +166,9 @@ long tracked_live(void)
     return (long)live;
 }
 
-void ex_channel_open(int fd, const char *key)
+void ex_checker_start(void)
 {
-    channel_fd = fd;
-    snprintf(channel_key, sizeof channel_key, "%s", key);
+    report_failures = 1;
     setvbuf(stdout, NULL, _IONBF, 0); /* a crash must not lose what the cell printed */
 }
 

@@ -1,5 +1,5 @@
 """The cffi builder. The C headers in csrc/ are the one statement of the C declarations: this
-module reads them (dropping comments, include guards and inline helpers, and letting the C
+module reads them (dropping comments, include guards and inline bodies, and letting the C
 compiler supply every #define's value), and adds only what the headers cannot say."""
 
 import re
@@ -49,27 +49,28 @@ extern "Python" void mp_section_exit(void *);
 """
 
 
-def _without_inline_functions(text: str) -> str:
-    """Drop `static inline` definitions (bodies included): cffi declares, it does not define."""
+def _inline_functions_declared(text: str) -> str:
+    """Each `static inline` definition becomes its prototype (body dropped): cffi declares, it
+    does not define, and calls the header's inline function (the pools' fast paths)."""
     out, start = [], 0
-    for match in re.finditer(r"static inline[^;{]*\{", text):
+    for match in re.finditer(r"static inline([^;{]*)\{", text):
         if match.start() < start:
             continue
         depth, i = 1, match.end()
         while depth:
             depth += {"{": 1, "}": -1}.get(text[i], 0)
             i += 1
-        out.append(text[start:match.start()])
+        out.append(text[start:match.start()] + match.group(1).strip() + ";")
         start = i
     return "".join(out) + text[start:]
 
 
 def declarations(header: str) -> str:
-    """The cdef text of one header: comments, preprocessor lines and inline helpers dropped;
+    """The cdef text of one header: comments, preprocessor lines and inline bodies dropped;
     a numeric `#define NAME value` becomes `#define NAME ...` and an array length named by a macro
     becomes `[...]`, so the values always come from the C compiler."""
     text = re.sub(r"/\*.*?\*/|//[^\n]*", "", header, flags=re.S)
-    text = _without_inline_functions(text)
+    text = _inline_functions_declared(text)
     lines = []
     for line in text.splitlines():
         define = re.match(r"\s*#\s*define\s+([A-Za-z_]\w*)\s+(\S.*)", line)

@@ -42,15 +42,37 @@ class Block:
     resets or closes it; every use then raises. `label` is only a name for pictures.
     """
 
-    __slots__ = ("_id", "_pool", "_size", "_state", "label", "where")
+    # _label and _where stay unset until given (fewer stores per alloc: the hot path, issue 18);
+    # a pool's hot path may build a Block with object.__new__ and set the five others itself
+    __slots__ = ("_at", "_id", "_label", "_pool", "_size", "_state", "_where")
 
-    def __init__(self, pool: Pool, block_id: int, size: int, label: str | None = None) -> None:
+    def __init__(self, pool: Pool, block_id: int, size: int, label: str | None = None,
+                 at: object = None) -> None:
         self._pool = pool
         self._state = "live"  # live, freed, stale
         self._id = block_id
         self._size = size
-        self.label = label or f"#{block_id}"
-        self.where = ""  # filled by pools that record where a block was made
+        self._at = at  # where the pool keeps it (an index, an offset, a pointer): O(1) lookups
+        if label:
+            self._label = label
+
+    @property
+    def label(self) -> str:
+        """A name for pictures and messages: "#<id>" unless set."""
+        return getattr(self, "_label", None) or f"#{self._id}"
+
+    @label.setter
+    def label(self, value: str) -> None:
+        self._label = value
+
+    @property
+    def where(self) -> str:
+        """Where the block was made ("file.py:LINE"), for pools that record it; else ""."""
+        return getattr(self, "_where", "")
+
+    @where.setter
+    def where(self, value: str) -> None:
+        self._where = value
 
     @property
     def id(self) -> int:
@@ -100,16 +122,26 @@ class Block:
 
     def read(self, n: int | None = None, at: int = 0) -> bytes:
         """The block's bytes [at, at+n) (all of them by default); refuses to read past the end."""
-        self._pool._require_live(self, "Block.read")
+        pool = self._pool
+        pool._require_live(self, "Block.read")
+        size = self._size
+        # plain ints inside the block skip the general checks (which would pass them)
+        if type(at) is int and 0 <= at <= size and (
+                n is None or type(n) is int and 0 <= n <= size - at):
+            return pool._read(self, at, size - at if n is None else n)
         start, count = self._span(n, at, "Block.read")
-        return self._pool._read(self, start, count)
+        return pool._read(self, start, count)
 
     def write(self, data: bytes, at: int = 0) -> None:
         """Copy `data` into the block at `at`; refuses to write past the end."""
-        self._pool._require_live(self, "Block.write")
-        payload = _as_bytes(data, "Block.write")
+        pool = self._pool
+        pool._require_live(self, "Block.write")
+        payload = data if type(data) is bytes else _as_bytes(data, "Block.write")
+        if type(at) is int and 0 <= at and at + len(payload) <= self._size:
+            pool._write(self, at, payload)
+            return
         start, count = self._span(len(payload), at, "Block.write")
-        self._pool._write(self, start, payload)
+        pool._write(self, start, payload)
 
     def unsafe_write(self, data: bytes, at: int = 0) -> None:
         """Write WITHOUT the block's bounds check, as buggy C code would: lessons use it to show

@@ -7,9 +7,12 @@ from typing import Any
 
 from mempools._native import ffi, lib
 from mempools.block import Block
+from mempools.constants import SIZE_MAX
 from mempools.errors import ForeignBlock, PoolMisuse, StaleHandle
-from mempools.pool import CPool, raise_on
+from mempools.pool import CPool, error_for, raise_on
 from mempools.validate import as_alignment, as_size
+
+_alloc_aligned, _last_offset = lib.bump_pool_alloc_aligned, lib.bump_pool_last_offset  # hot path
 
 
 class Mark:
@@ -51,7 +54,7 @@ class BumpPool(CPool):
         flags |= lib.BUMP_POISON if _flag(poison, "poison") else 0
         self._create(f"BumpPool(capacity={cap}, align={self.alignment})", lib.bump_pool_create,
                      cap, self.alignment, flags)
-        self._offsets: dict[int, int] = {}
+        self._out = ffi.new("void **")  # alloc's out-parameter, reused (Block._at: the offset)
         self._entries: list[Block] = []  # blocks in the C journal's order, for walk() owners
         self._marks: list[Mark] = []  # valid marks, oldest first
         self._issued: weakref.WeakSet[Mark] = weakref.WeakSet()  # every mark mark() returned
@@ -67,15 +70,17 @@ class BumpPool(CPool):
     # -- allocation -------------------------------------------------------------------------
     def alloc(self, size: int, align: int | None = None) -> Block:
         """`size` bytes at the pool's alignment (or `align`), by moving the offset forward."""
-        self._require_open("alloc")
-        n = as_size(size, call="BumpPool.alloc")
+        if self._closed:
+            self._require_open("alloc")
+        n = size if type(size) is int and 0 < size <= SIZE_MAX else as_size(
+            size, call="BumpPool.alloc")
         a = self.alignment if align is None else as_alignment(align, call="BumpPool.alloc")
-        out = ffi.new("void **")
-        raise_on(lib.bump_pool_alloc_aligned(self._p, n, a, out),
-                 f"BumpPool.alloc({n}, align={a}) with {self.available} bytes available",
-                 "" if self.growable else "create the pool larger, or growable=True")
-        block = self._new_block(n)
-        self._offsets[block.id] = int(lib.bump_pool_last_offset(self._p))
+        code = _alloc_aligned(self._p, n, a, self._out)
+        if code:
+            raise error_for(code, f"BumpPool.alloc({n}, align={a}) with {self.available} bytes "
+                                  "available",
+                            "" if self.growable else "create the pool larger, or growable=True")
+        block = self._new_block(n, None, _last_offset(self._p))
         self._entries.append(block)
         return block
 
@@ -120,8 +125,9 @@ class BumpPool(CPool):
         lib.bump_pool_reset(self._p)
         self._entries.clear()
         self._marks.clear()
-        for block in list(self._blocks.values()):
-            self._forget(block, "stale")
+        for block in self._blocks.values():
+            block._state = "stale"
+        self._blocks.clear()
 
     # -- inspection -------------------------------------------------------------------------
     @property
@@ -130,13 +136,13 @@ class BumpPool(CPool):
         return self.stats["high_water"]
 
     def _offset_of(self, block: Block) -> int:
-        return self._offsets[block.id]
+        return block._at  # type: ignore[return-value]
 
     def _address_of(self, block: Block) -> int:
         if self.measuring:
             raise StaleHandle(f"block {block.label} is virtual: a measuring pool has no memory "
                               "(use its offset and size)")
-        return int(ffi.cast("uintptr_t", lib.bump_pool_address(self._p, self._offsets[block.id])))
+        return int(ffi.cast("uintptr_t", lib.bump_pool_address(self._p, block._at)))
 
     def _write_limit(self, block: Block) -> tuple[int, str]:
         offset = self._offset_of(block)

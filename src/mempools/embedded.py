@@ -6,10 +6,12 @@ from typing import Any
 
 from mempools._native import ffi, lib
 from mempools.block import Block
-from mempools.constants import ErrorCode
+from mempools.constants import SIZE_MAX, ErrorCode
 from mempools.errors import BadSize, OutOfMemory, PoolMisuse
-from mempools.pool import CPool, raise_on
+from mempools.pool import CPool, error_for, raise_on
 from mempools.validate import as_size
+
+_alloc, _free, _new_handle = lib.embedded_pool_alloc, lib.embedded_pool_free, ffi.new  # hot path
 
 
 @ffi.def_extern()
@@ -99,13 +101,16 @@ class EmbeddedPool(CPool):
     def alloc(self, size: int) -> Block:
         """A handle to `size` bytes (placed by the pool's policy; compacts when only that makes
         room)."""
-        self._require_open("alloc")
-        n = as_size(size, call="EmbeddedPool.alloc")
-        h = ffi.new("emb_handle *")
-        code = lib.embedded_pool_alloc(self._p, n, h)
-        self._raise_on(code, f"EmbeddedPool.alloc({n})")
+        if self._closed:
+            self._require_open("alloc")
+        n = size if type(size) is int and 0 < size <= SIZE_MAX else as_size(
+            size, call="EmbeddedPool.alloc")
+        h = _new_handle("emb_handle *")  # the block's own handle, kept while it lives
+        code = _alloc(self._p, n, h)
+        if code:
+            self._raise_on(code, f"EmbeddedPool.alloc({n})")
         block = self._new_block(n)
-        self._handle[block.id] = h  # keep the owning pointer; calls pass h[0] by value
+        self._handle[block._id] = h  # keep the owning pointer; calls pass h[0] by value
         self._block_in_slot[h.slot] = block
         return block
 
@@ -122,9 +127,11 @@ class EmbeddedPool(CPool):
     def free(self, block: Block) -> None:
         """Free the block; its handle goes stale (DoubleFree if freed again)."""
         b = self._require_live(block, "free")
-        raise_on(lib.embedded_pool_free(self._p, self._handle[b.id][0]),
-                 f"EmbeddedPool.free(block {b.label})", "unlock it first")
-        del self._block_in_slot[self._handle.pop(b.id).slot]
+        h = self._handle[b._id]
+        code = _free(self._p, h[0])
+        if code:
+            raise error_for(code, f"EmbeddedPool.free(block {b.label})", "unlock it first")
+        del self._block_in_slot[h.slot], self._handle[b._id]
         self._forget(b, "freed")
 
     def compact(self) -> int:

@@ -5,8 +5,10 @@ from __future__ import annotations
 from mempools._native import ffi, lib
 from mempools.block import Block
 from mempools.errors import BadSize, CorruptPool, ForeignBlock
-from mempools.pool import CPool, raise_on
+from mempools.pool import CPool, error_for, raise_on
 from mempools.validate import as_alignment, as_int, as_size, checked_product
+
+_alloc, _free, _new = lib.fixed_pool_alloc, lib.fixed_pool_free, object.__new__  # hot path
 
 
 def create_with_failing_malloc(block_size: int, count: int, fail_at: int) -> tuple[str, int]:
@@ -43,9 +45,19 @@ class FixedPool(CPool):
         self._create(f"FixedPool({self.block_size}, {self.count})", lib.fixed_pool_create,
                      self.block_size, self.count, self.alignment)
         self.stride = self.stats["stride"]
-        self._base_address = int(ffi.cast("uintptr_t", lib.fixed_pool_base(self._p)))  # fixed
-        self._block_at: dict[int, Block] = {}  # position in the pool -> live block
-        self._index_by_id: dict[int, int] = {}  # live block id -> position
+        base = lib.fixed_pool_base(self._p)
+        self._base_address = int(ffi.cast("uintptr_t", base))  # fixed
+        # the first word of block i (a free block's next pointer) is _words[i * _stride_words]:
+        # the stride is a multiple of the alignment, which is at least a pointer's
+        self._words = memoryview(ffi.buffer(base, self.memory_size)).cast("P")
+        self._stride_words = self.stride // ffi.sizeof("void *")
+        self._out = ffi.new("void **")  # alloc's out-parameter, reused
+        self._pointers: list[object] = []  # void * of each touched block, by position
+        # live blocks are keyed by their position (Block._at), not their id: one dict serves
+        # identity checks, free_address and walk() owners
+        # what C holds, mirrored by every call that changes it (check() compares them):
+        self._head = -1  # the free list's first block, -1 when empty
+        self._high_water = 0  # blocks below this have been handed out at least once
 
     def __repr__(self) -> str:
         if self._closed:
@@ -54,43 +66,63 @@ class FixedPool(CPool):
         return (f"<FixedPool {s['used']}/{s['count']} used, block {s['block_size']} "
                 f"(stride {s['stride']})>")
 
+    # alloc and free are the hot path (issue 18): Pool's bookkeeping is inlined, the C
+    # out-parameter and block pointers are reused, and messages are built only to raise
     def alloc(self) -> Block:
         """One block (the most recently freed, else the next untouched); OutOfMemory when empty."""
-        self._require_open("alloc")
-        self._require_sound_free_head()
-        out = ffi.new("void **")
-        raise_on(lib.fixed_pool_alloc(self._p, out),
-                 f"FixedPool.alloc(): all {self.count} blocks are in use (free one, or create "
-                 "the pool with a larger count)")
-        block = self._new_block(self.block_size)
-        index = self._index(out[0])
-        self._block_at[index], self._index_by_id[block.id] = block, index
+        if self._closed:
+            self._require_open("alloc")
+        head = self._head
+        if head >= 0:
+            word = self._words[head * self._stride_words]
+            following = self._require_free_block_at(head, word) if word else -1
+        code = _alloc(self._p, self._out)
+        if code:
+            raise error_for(code, f"FixedPool.alloc(): all {self.count} blocks are in use (free "
+                                  "one, or create the pool with a larger count)")
+        if head >= 0:  # C popped the head
+            index, self._head = head, following
+        else:  # C handed out the next untouched block
+            index = self._high_water
+            self._high_water = index + 1
+            self._pointers.append(self._out[0])
+        serial = self._serial
+        self._serial = serial + 1
+        block = _new(Block)  # Block(self, serial, self.block_size, at=index), without the call
+        block._pool = self
+        block._state = "live"
+        block._id = serial
+        block._size = self.block_size
+        block._at = index
+        self._blocks[index] = block
         return block
 
-    def _require_sound_free_head(self) -> None:
-        """alloc pops the free list's head and follows its next pointer, which lives in the
-        head block's bytes: after an unsafe write it may point anywhere. Refuse to follow it
-        unless it is NULL or a free block of this pool (O(1): one link per alloc)."""
-        head = int(lib.fixed_pool_free_head(self._p))
-        if head < 0:
-            return
-        delta = self._next_word(head) - self._base_address
-        if self._is_free(head) and delta == -self._base_address:  # NULL: the list ends here
-            return
-        if (self._is_free(head) and delta >= 0 and delta % self.stride == 0
-                and delta // self.stride != head and self._is_free(delta // self.stride)):
-            return
+    def _require_free_block_at(self, head: int, word: int) -> int:
+        """alloc pops the free list's head and follows its next pointer `word`, which lives in
+        the head block's bytes: after an unsafe write it may point anywhere. Refuse to follow
+        it unless it is a free block of this pool (O(1): one link per alloc); return that
+        block's position (the head after the pop)."""
+        delta = word - self._base_address
+        stride = self.stride
+        following = delta // stride
+        if (delta >= 0 and delta % stride == 0 and following != head
+                and following < self._high_water and following not in self._blocks):
+            return following
         raise CorruptPool(f"FixedPool.alloc(): the next pointer in free block {head} was "
                           "overwritten (an unsafe write?); following it would crash")
 
     def free(self, block: Block) -> None:
         """Return a block to the front of the free list; DoubleFree/ForeignBlock on misuse."""
-        b = self._require_live(block, "free")
-        index = self._index_of(b)
-        raise_on(lib.fixed_pool_free(self._p, ffi.cast("void *", self._address_of(b))),
-                 f"FixedPool.free(block {b.label})")
-        self._forget(b, "freed")
-        del self._block_at[index], self._index_by_id[b.id]
+        b = block if (type(block) is Block and block._pool is self and block._state == "live"
+                      and not self._closed and self._blocks.get(block._at) is block
+                      ) else self._require_live(block, "free")
+        index = b._at
+        code = _free(self._p, self._pointers[index])
+        if code:
+            raise error_for(code, f"FixedPool.free(block {b.label})")
+        self._head = index
+        b._state = "freed"
+        del self._blocks[index]
 
     def free_address(self, address: int) -> None:
         """free() of a raw address, checked by the C pool itself (foreign, interior, double)."""
@@ -103,9 +135,9 @@ class FixedPool(CPool):
                                f"[{self._base_address:#x}, {end:#x}) (pass a block's .address)")
         offset = a - self._base_address
         raise_on(lib.fixed_pool_free(self._p, ffi.cast("void *", a)), f"{call}(offset {offset})")
-        block = self._block_at.pop(offset // self.stride, None)
+        self._head = offset // self.stride
+        block = self._blocks.get(self._head)
         if block is not None:
-            del self._index_by_id[block.id]
             self._forget(block, "freed")
 
     # -- the free list, read from the pool's bytes -------------------------------------------
@@ -125,13 +157,8 @@ class FixedPool(CPool):
         order = self.free_list()
         return [(a * self.stride, b * self.stride) for a, b in zip(order, order[1:])]
 
-    def _is_free(self, index: int) -> bool:
-        """True for a touched block that is not allocated (what the C free list may hold)."""
-        return lib.fixed_pool_free_next(self._p, index, ffi.new("long *")) == 0
-
     def _next_word(self, index: int) -> int:
-        return int(ffi.cast("uintptr_t", ffi.cast("void **", self._base_address
-                                                  + index * self.stride)[0]))
+        return int(self._words[index * self._stride_words])
 
     def next_pointer(self, index: int) -> int:
         """The raw first word of free block `index`, read from the pool's bytes as a C pointer
@@ -153,21 +180,31 @@ class FixedPool(CPool):
             raise ForeignBlock(f"{call}({a:#x}): the address is outside this pool's memory")
         return a - self._base_address
 
-    def _index(self, ptr: object) -> int:
-        return (int(ffi.cast("uintptr_t", ptr)) - self._base_address) // self.stride
+    def _require_live(self, value: object, call: str = "call") -> Block:
+        if (type(value) is Block and value._pool is self and value._state == "live"
+                and not self._closed and self._blocks.get(value._at) is value):
+            return value
+        return super()._require_live(value, call)
+
+    def _owns(self, block: Block) -> bool:
+        return self._blocks.get(block._at) is block  # type: ignore[call-overload]
+
+    def _forget(self, block: Block, state: str) -> None:
+        block._state = state
+        self._blocks.pop(block._at, None)  # type: ignore[call-overload]
 
     def _index_of(self, block: Block) -> int:
-        return self._index_by_id[block.id]
+        return block._at  # type: ignore[return-value]
 
     def index(self, block: Block) -> int:
         """The block's position in the pool (offset // stride)."""
         return self._index_of(self._require_live(block, "index"))
 
     def _offset_of(self, block: Block) -> int:
-        return self._index_by_id[block.id] * self.stride
+        return self._index_of(block) * self.stride
 
     def _address_of(self, block: Block) -> int:
-        return self._base_address + self._offset_of(block)
+        return self._base_address + block._at * self.stride  # type: ignore[operator]
 
     @property
     def memory_size(self) -> int:
@@ -178,8 +215,16 @@ class FixedPool(CPool):
         self._require_open("memory")
         return ffi.buffer(lib.fixed_pool_base(self._p), self.memory_size)[:]
 
+    def _check_c(self) -> str | None:
+        problem = super()._check_c()
+        if problem is None and (int(lib.fixed_pool_free_head(self._p)) != self._head
+                                or self.stats["high_water"] != self._high_water):
+            return ("the wrapper's copy of the free head or high-water mark differs from C's "
+                    "(was the pool changed behind the wrapper's back?)")
+        return problem
+
     def _owner_label(self, owner: int) -> str | None:
-        block = self._block_at.get(owner)
+        block = self._blocks.get(owner)
         return block.label if block else None
 
     # -- replay protocol: a request up to block_size takes one block ------------------------

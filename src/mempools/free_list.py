@@ -7,10 +7,13 @@ from typing import NamedTuple
 
 from mempools._native import ffi, lib
 from mempools.block import Block
+from mempools.constants import SIZE_MAX
 from mempools.errors import BadSize, OutOfMemory, PoolMisuse
-from mempools.pool import Pool, c_string, raise_on, walk_c
+from mempools.pool import Pool, c_string, error_for, raise_on, walk_c
 from mempools.trace import Op, Trace
 from mempools.validate import as_size
+
+_alloc, _free, _cast = lib.free_list_pool_alloc, lib.free_list_pool_free, ffi.cast  # hot path
 
 #: free-list organisations: no list, one LIFO list, one address-ordered list, size classes
 LISTS = {"implicit": lib.FL_IMPLICIT, "explicit": lib.FL_EXPLICIT, "address": lib.FL_ADDRESS,
@@ -83,6 +86,8 @@ class FreeListPool(Pool):
         self._capacity = cap
         self._base_address = int(ffi.cast("uintptr_t", self._buffer))
         self._payload: dict[int, int] = {}  # block id -> payload offset
+        self._out = ffi.new("void **")  # alloc's out-parameter, reused
+        self._out_address = ffi.cast("uintptr_t *", self._out)  # the same word, read as an int
         self._closed = False
 
     def _destroy(self) -> None:
@@ -98,21 +103,24 @@ class FreeListPool(Pool):
     # -- operations -------------------------------------------------------------------------
     def alloc(self, size: int) -> Block:
         """malloc: a 16-aligned block of `size` bytes; OutOfMemory when the region is full."""
-        self._require_open()
-        n = as_size(size)
-        out = ffi.new("void **")
-        raise_on(lib.free_list_pool_alloc(self._p, n, out),
-                 f"FreeListPool.alloc({n}) with {self.stats['free_bytes']} bytes free")
+        if self._closed:
+            self._require_open()
+        n = size if type(size) is int and 0 < size <= SIZE_MAX else as_size(size)
+        code = _alloc(self._p, n, self._out)
+        if code:
+            raise error_for(code, f"FreeListPool.alloc({n}) with {self.stats['free_bytes']} "
+                                  "bytes free")
         block = self._new_block(n)
-        self._payload[block.id] = self._offset_from(out[0])
+        self._payload[block._id] = self._out_address[0] - self._base_address
         return block
 
     def free(self, block: Block) -> None:
         """free: the block joins a free list (merged with free neighbours when immediate)."""
         b = self._require_live(block, "free")
-        raise_on(lib.free_list_pool_free(self._p, ffi.cast("void *", self._address_of(b))),
-                 f"FreeListPool.free(block {b.label})")
-        del self._payload[b.id]
+        code = _free(self._p, _cast("void *", self._base_address + self._payload[b._id]))
+        if code:
+            raise error_for(code, f"FreeListPool.free(block {b.label})")
+        del self._payload[b._id]
         self._forget(b, "freed")
 
     def realloc(self, block: Block, size: int) -> Block:

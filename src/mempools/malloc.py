@@ -9,10 +9,12 @@ from typing import Any
 
 from mempools._native import ffi, lib
 from mempools.block import Block
-from mempools.constants import RegionKind
+from mempools.constants import SIZE_MAX, RegionKind
 from mempools.errors import BadSize, OutOfMemory
 from mempools.pool import Pool, raise_on
 from mempools.validate import as_size, checked_product
+
+_malloc, _free, _usable, _cast = lib.malloc, lib.free, lib.heap_usable_size, ffi.cast  # hot path
 
 GLIBC = bool(lib.heap_is_glibc())
 #: bytes glibc keeps in front of each block (its size word); 0 where unknown
@@ -24,17 +26,30 @@ INT_BYTES = ffi.sizeof("int")
 _HERE = os.path.dirname(__file__)
 
 
+#: source file -> how _call_site names a line in it ("" for this package's own files)
+_SITE_PREFIX: dict[str, str] = {}
+
+
+def _site_prefix(name: str) -> str:
+    if name.rpartition(os.sep)[0] == _HERE:
+        return ""
+    if "ipykernel" in name or name.startswith("<"):
+        return "cell line "
+    return f"{os.path.basename(name)}:"
+
+
 def _call_site() -> str:
     """Where user code called into the pool: 'file.py:LINE' or 'cell line N' in a notebook."""
     frame = sys._getframe(1)
-    while frame and frame.f_code.co_filename.rpartition(os.sep)[0] == _HERE:
+    while frame:
+        name = frame.f_code.co_filename
+        prefix = _SITE_PREFIX.get(name)
+        if prefix is None:
+            prefix = _SITE_PREFIX[name] = _site_prefix(name)
+        if prefix:
+            return prefix + str(frame.f_lineno)
         frame = frame.f_back
-    if frame is None:
-        return "?"
-    name = frame.f_code.co_filename
-    if "ipykernel" in name or name.startswith("<"):
-        return f"cell line {frame.f_lineno}"
-    return f"{os.path.basename(name)}:{frame.f_lineno}"
+    return "?"
 
 
 class Malloc(Pool):
@@ -68,10 +83,10 @@ class Malloc(Pool):
     def _adopt(self, ptr: Any, size: int, label: str | None = None) -> Block:
         block = self._new_block(size, label)
         block.where = _call_site()
-        self._ptr[block.id] = ptr
-        start = int(ffi.cast("uintptr_t", ptr)) - HEADER
-        reserved = HEADER + (int(lib.heap_usable_size(ptr)) or size)
-        self._reserved[block.id] = reserved
+        self._ptr[block._id] = ptr
+        start = int(_cast("uintptr_t", ptr)) - HEADER
+        reserved = HEADER + (_usable(ptr) or size)
+        self._reserved[block._id] = reserved
         self._reserved_total += reserved
         self._reuse(start, start + reserved)
         return block
@@ -80,13 +95,16 @@ class Malloc(Pool):
         if address not in self._freed:
             bisect.insort(self._freed_at, address)
         self._freed[address] = usable
-        self._freed_max = max(self._freed_max, usable)
+        if usable > self._freed_max:
+            self._freed_max = usable
 
     def _reuse(self, start: int, end: int) -> None:
         """Forget the freed blocks that [start, end) overlaps: libc handed them out again."""
         at = self._freed_at
         lo = bisect.bisect_left(at, start - self._freed_max)
         hi = bisect.bisect_left(at, end + HEADER)
+        if lo == hi:  # the usual case: no freed block there
+            return
         keep = []
         for a in at[lo:hi]:
             if a + self._freed[a] <= start or a - HEADER >= end:
@@ -106,10 +124,15 @@ class Malloc(Pool):
 
     def malloc(self, size: int) -> Block:
         """malloc(size): a Block of `size` uninitialised bytes; OutOfMemory when libc says NULL."""
-        self._require_open("malloc")
-        n = as_size(size, call="Malloc.malloc")
-        ptr = self._counted(lib.malloc(n), "mallocs",
-                            f"malloc({n}) returned NULL: the C library cannot find {n} bytes")
+        if self._closed:
+            self._require_open("malloc")
+        n = size if type(size) is int and 0 < size <= SIZE_MAX else as_size(
+            size, call="Malloc.malloc")
+        ptr = _malloc(n)
+        if not ptr:  # the message is built only then (malloc is a hot path, issue 18)
+            self._counted(ptr, "mallocs", f"malloc({n}) returned NULL: the C library cannot "
+                                          f"find {n} bytes")
+        self._counts["mallocs"] += 1
         return self._adopt(ptr, n)
 
     def calloc(self, count: int, size: int) -> Block:
@@ -138,9 +161,10 @@ class Malloc(Pool):
     def free(self, block: Block) -> None:
         """free: the block goes back to libc; freeing it again raises DoubleFree."""
         b = self._require_live(block, "free")
-        self._note_freed(self._address_of(b), self._reserved[b.id] - HEADER)
-        lib.free(self._ptr.pop(b.id))
-        self._reserved_total -= self._reserved.pop(b.id)
+        ptr = self._ptr.pop(b._id)
+        self._note_freed(int(_cast("uintptr_t", ptr)), self._reserved[b._id] - HEADER)
+        _free(ptr)
+        self._reserved_total -= self._reserved.pop(b._id)
         self._counts["frees"] += 1
         self._forget(b, "freed")
 

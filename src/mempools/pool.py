@@ -86,7 +86,9 @@ class Pool:
 
     def __init__(self) -> None:
         self._closed = False
-        self._blocks: dict[int, Block] = {}  # live blocks by id; identity is what counts
+        # live blocks by id (a pool may key them by its own O(1) key, see _owns and _forget);
+        # identity is what counts
+        self._blocks: dict[int, Block] = {}
         self._serial = 0
 
     # -- lifetime ---------------------------------------------------------------------------
@@ -133,17 +135,22 @@ class Pool:
         return list(self._blocks.values())
 
     def _owns(self, block: Block) -> bool:
-        return self._blocks.get(block.id) is block
+        return self._blocks.get(block._id) is block
 
-    def _new_block(self, size: int, label: str | None = None) -> Block:
-        block = Block(self, self._serial, size, label)
-        self._serial += 1
-        self._blocks[block.id] = block
+    def _new_block(self, size: int, label: str | None = None, at: object = None) -> Block:
+        serial = self._serial
+        block = Block(self, serial, size, label, at)
+        self._serial = serial + 1
+        self._blocks[serial] = block
         return block
 
     def _require_live(self, value: object, call: str = "call") -> Block:
         """`value` if it is a live Block this very pool handed out, else the error that says
-        which rule it breaks."""
+        which rule it breaks. The first line is the hot path: every rule holds; the rest runs
+        only to name the broken one."""
+        if (type(value) is Block and value._pool is self and value._state == "live"
+                and not self._closed and self._blocks.get(value._id) is value):
+            return value
         call = self._name(call)
         if not isinstance(value, Block):
             raise ForeignBlock(f"{call}: expected a Block this pool handed out, got "
@@ -168,7 +175,7 @@ class Pool:
 
     def _forget(self, block: Block, state: str) -> None:
         block._state = state
-        self._blocks.pop(block.id, None)
+        self._blocks.pop(block._id, None)
 
     def _resize(self, block: Block, size: int) -> None:
         block._size = size
@@ -181,7 +188,7 @@ class Pool:
         raise NotImplementedError
 
     def _read(self, block: Block, at: int, n: int) -> bytes:
-        return ffi.buffer(ffi.cast("unsigned char *", self._address_of(block) + at), n)[:]
+        return ffi.unpack(ffi.cast("char *", self._address_of(block) + at), n)
 
     def _write(self, block: Block, at: int, data: bytes) -> None:
         ffi.memmove(ffi.cast("unsigned char *", self._address_of(block) + at), data, len(data))

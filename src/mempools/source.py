@@ -112,7 +112,7 @@ def find_c(name: str, file: str | None = None) -> CFunction:
     if not isinstance(name, str) or not _IDENT.match(name):
         raise ValueError(f"a C function name is an identifier, not {name!r}")
     root = csrc_dir()
-    paths = sorted(root.rglob("*.c"))
+    paths = sorted([*root.rglob("*.c"), *root.rglob("*.h")])  # inline fast paths live in headers
     if file is not None:
         paths = [p for p in paths if p.name == file or p.relative_to(root).as_posix() == file]
         if not paths:

@@ -27,6 +27,8 @@ def as_int(value: object, what: str, call: str = "", error: type[Exception] = Ba
 def as_size(value: object, what: str = "size", *, allow_zero: bool = False, call: str = "",
             unit: str = "byte") -> int:
     """Return `value` as a size_t-range int, or raise BadSize naming `what`."""
+    if type(value) is int and 0 < value <= SIZE_MAX:  # the common case, checked first
+        return value
     n = as_int(value, what, call)
     if n < 0:
         raise BadSize(f"{_prefix(call)}{what} must not be negative (got {n})")

@@ -189,6 +189,65 @@ static void test_fixed_no_leak_when_create_fails(void)
     CHECK(f.outstanding == 0);
 }
 
+/* Fast path and out-of-line path must agree: a power-of-two stride (inline paths) and a
+ * stride of 24 (every call out of line) see the same refusals and the same LIFO order. */
+static void fixed_paths_case(size_t block_size, size_t stride)
+{
+    fixed_pool *p;
+    void *a, *b, *c;
+    CHECK(fixed_pool_create(&p, block_size, 4, 8) == POOL_OK);
+    CHECK(fixed_pool_alloc(NULL, &a) == POOL_EINVAL && fixed_pool_alloc(p, NULL) == POOL_EINVAL);
+    CHECK(fixed_pool_free(NULL, &a) == POOL_EINVAL && fixed_pool_free(p, NULL) == POOL_EINVAL);
+    CHECK(fixed_pool_alloc(p, &a) == POOL_OK && fixed_pool_alloc(p, &b) == POOL_OK);
+    CHECK((unsigned char *)b == (unsigned char *)a + stride);
+    CHECK(fixed_pool_free(p, (unsigned char *)a - stride) == POOL_EFOREIGN); /* below block 0 */
+    CHECK(fixed_pool_free(p, (unsigned char *)b + stride) == POOL_EFOREIGN); /* untouched */
+    CHECK(fixed_pool_free(p, (unsigned char *)b + 8) == POOL_EFOREIGN);      /* interior */
+    CHECK(fixed_pool_free(p, a) == POOL_OK && fixed_pool_free(p, a) == POOL_EDOUBLEFREE);
+    CHECK(fixed_pool_free(p, b) == POOL_OK && fixed_pool_free(p, b) == POOL_EDOUBLEFREE);
+    CHECK(fixed_pool_free_head(p) == 1);
+    CHECK(fixed_pool_alloc(p, &c) == POOL_OK && c == b); /* LIFO */
+    CHECK(fixed_pool_check(p) == NULL);
+    fixed_stats s;
+    fixed_pool_stats(p, &s);
+    CHECK(s.used == 1 && s.high_water == 2 && s.stride == stride);
+    fixed_pool_destroy(p);
+}
+
+static void test_fixed_fast_and_slow_paths_agree(void)
+{
+    fixed_paths_case(16, 16);
+    fixed_paths_case(20, 24);
+}
+
+/* The bump pool's inline path, the general one (alloc_aligned) and mark/release hand the
+ * current chunk's top back and forth; growth moves the fast path to the new chunk. */
+static void test_bump_fast_path_handover(void)
+{
+    bump_pool *p;
+    void *a, *b, *c;
+    CHECK(bump_pool_create(&p, 4096, 8, BUMP_GROWABLE) == POOL_OK);
+    CHECK(bump_pool_alloc(p, 13, &a) == POOL_OK);
+    CHECK(bump_pool_alloc_aligned(p, 8, 64, &b) == POOL_OK && (uintptr_t)b % 64 == 0);
+    CHECK(bump_pool_alloc(p, 8, &c) == POOL_OK && (unsigned char *)c == (unsigned char *)b + 8);
+    bump_stats s;
+    bump_pool_stats(p, &s);
+    CHECK(s.used == 80 && s.padding == 51 && s.allocations == 3);
+    bump_mark m = bump_pool_mark(p);
+    CHECK(bump_pool_alloc(p, 4020, &a) == POOL_OK); /* 4016 bytes left: a second chunk */
+    CHECK(bump_pool_alloc(p, 1, &b) == POOL_OK && (unsigned char *)b == (unsigned char *)a + 4024);
+    bump_pool_stats(p, &s);
+    CHECK(s.chunks == 2 && s.allocations == 5 && bump_pool_check(p) == NULL);
+    CHECK(bump_pool_release(p, m) == POOL_OK);
+    CHECK(bump_pool_alloc(p, 8, &a) == POOL_OK && (unsigned char *)a == (unsigned char *)c + 8);
+    bump_pool_stats(p, &s);
+    CHECK(s.used == 88 && s.chunks == 1 && s.available == 4096 - 88);
+    CHECK(bump_pool_check(p) == NULL);
+    bump_pool_reset(p);
+    CHECK(bump_pool_alloc(p, 8, &b) == POOL_OK && bump_pool_available(p) == 4096 - 8);
+    bump_pool_destroy(p);
+}
+
 static void test_fixed_in_buffer(void)
 {
     static _Alignas(max_align_t) unsigned char buffer[512];
@@ -380,6 +439,33 @@ static void test_embedded_limits(void)
     CHECK(embedded_pool_check(p) == NULL);
 }
 
+/* The reuse experiment gets its block back whatever libc's bins hold: here 93 free blocks of
+ * the size sit in a small bin (separators stop them merging) and the tcache of the size is at
+ * every fill level from empty to full in turn - the state in which it used to fail. */
+static void test_heap_reuse_whatever_the_bins_hold(void)
+{
+    enum { N = 100 };
+    void *blocks[N], *separators[N], *taken[N];
+    unsigned char after[200];
+    for (int i = 0; i < N; i++) blocks[i] = malloc(200), separators[i] = malloc(16);
+    for (int i = 0; i < N; i++) free(blocks[i]);
+    free(malloc(5000)); /* a large request sorts the unsorted bin into the small bins */
+    int all_same = 1;
+    for (int k = 0; k < 48; k++) {
+        for (int i = 0; i < k; i++) taken[i] = malloc(200);
+        int same = 0;
+        CHECK(heap_reuse_experiment(200, after, &same) == POOL_OK);
+        all_same &= same && after[16] == 0xAB && after[199] == 0xAB;
+        for (int i = 0; i < k; i++) free(taken[i]);
+    }
+    for (int i = 0; i < N; i++) free(separators[i]);
+#if defined(__SANITIZE_ADDRESS__)
+    (void)all_same; /* AddressSanitizer's malloc quarantines freed blocks: no reuse to see */
+#else
+    CHECK(!heap_is_glibc() || all_same);
+#endif
+}
+
 int main(void)
 {
     RUN(test_size_helpers);
@@ -393,6 +479,9 @@ int main(void)
     RUN(test_fixed_overflow);
     RUN(test_fixed_no_leak_when_create_fails);
     RUN(test_fixed_in_buffer);
+    RUN(test_fixed_fast_and_slow_paths_agree);
+    RUN(test_bump_fast_path_handover);
+    RUN(test_heap_reuse_whatever_the_bins_hold);
     RUN(test_embedded_first_fit_checks_gap);
     RUN(test_embedded_policies_place_differently);
     RUN(test_embedded_good_fit_steps_are_constant);

@@ -35,13 +35,47 @@ SANITIZE = ["-fsanitize=address,undefined", "-fno-sanitize-recover=all", "-fno-o
 # Compile in the sandbox: the student's unit (the messages are the student's), list the names it
 # defines and uses, link it with the glue compiled once per exercise.
 SCRIPT = """set -e
+"$CC" $FLAGS -I"$SUPPORT" -E student_unit.c -o student.i
+awk '/^# [0-9]+ "/ { mine = ($3 == "\\"student.c\\""); next } mine' student.i > mine.i
+if grep -Eq "$ASSEMBLY" mine.i; then exit 0; fi
 "$CC" $FLAGS $WARNINGS -I"$SUPPORT" -c student_unit.c -o student.o
 nm -g student.o > symbols.txt
+if command -v objdump >/dev/null; then objdump -d --no-show-raw-insn student.o > code.txt; fi
 "$CC" $FLAGS -shared student.o module.o support.o -o "$OUT"
 """
-# Names a cell may not call: the Python C API (a cell that runs Python inside the check process
-# could reach the checker's own state) and the dynamic loader (which would find it by name).
-FORBIDDEN = re.compile(r"^(_?Py|_Py|dlopen|dlsym|dlvsym|dlmopen|dladdr)")
+# What a cell may call: the C standard library's memory, string, character, number, maths,
+# time and jump functions, printing to stdout/stderr, and the exercise's own support; plus what
+# the compiler itself emits (assert, errno, stack protector, sanitizers). Nothing that opens a
+# file (/proc/self/maps, /proc/self/mem), reads or writes a file descriptor, maps or protects
+# memory, starts a process or thread, installs a signal handler, or reaches Python or the
+# dynamic loader: student code shares the check's process, and those are the ways it could
+# find the checker's secret key or write to its result pipe. The sandbox is the second wall.
+ALLOWED_CALLS = frozenset("""
+    memcpy memmove memset memcmp memchr strcpy strncpy strcat strncat strcmp strncmp strcoll
+    strxfrm strchr strrchr strspn strcspn strpbrk strstr strtok strlen strerror strnlen strdup
+    malloc calloc realloc free aligned_alloc atoi atol atoll atof strtol strtoll strtoul strtoull
+    strtod strtof strtold rand srand qsort bsearch abs labs llabs div ldiv lldiv abort exit _Exit
+    quick_exit printf fprintf sprintf snprintf vprintf vfprintf vsprintf vsnprintf puts fputs
+    putchar putc fputc fflush perror fwrite setvbuf setbuf sscanf vsscanf tolower toupper
+    isalnum isalpha isblank iscntrl isdigit isgraph islower isprint ispunct isspace isupper
+    isxdigit time clock difftime setjmp longjmp _setjmp __sigsetjmp __longjmp_chk
+    stdout stderr __assert_fail __errno_location __stack_chk_fail __ctype_b_loc
+    __ctype_tolower_loc __ctype_toupper_loc _GLOBAL_OFFSET_TABLE_
+    tracked_malloc tracked_free tracked_live mp_not_implemented
+""".split())
+ALLOWED_PATTERN = re.compile(
+    r"^(ex_\w+|__(asan|ubsan|sanitizer)_\w+|__isoc\d\d_v?sscanf|__isoc\d\d_strto\w+"
+    r"|__\w+printf_chk|__mem\w+_chk|__str\w+_chk"
+    r"|(sqrt|cbrt|pow|exp|exp2|expm1|log|log2|log10|log1p|floor|ceil|round|lround|llround|trunc"
+    r"|fabs|fmod|fmin|fmax|hypot|sin|cos|tan|asin|acos|atan|atan2|sinh|cosh|tanh|ldexp|frexp"
+    r"|modf|nextafter|copysign|rint|lrint|nearbyint|remainder)[fl]?)$")
+# Assembly in the cell's own lines (after the preprocessor, so no macro hides it) is refused
+# before anything is assembled: `.incbin` would read any file at compile time, and machine code
+# goes around the list of calls. Raw system calls in the object are refused as a second check.
+ASSEMBLY = r"\b(asm|__asm|__asm__)\b"
+SYSCALL = re.compile(r"\s(syscall|sysenter|int\s+\$0x80|svc\s+#?0x?0)\b")
+# Part of every build's cache key: a build made under an older, looser policy is not reused.
+POLICY = " ".join([*sorted(ALLOWED_CALLS), ALLOWED_PATTERN.pattern, SYSCALL.pattern, ASSEMBLY])
 # The compiler runs no student code, and it starts cc1, as and ld: no process limit (which would
 # count every process of the user) and more open files.
 COMPILE_LIMITS = sandbox.Limits(cpu_seconds=30, memory=2**31, wall_seconds=60,
@@ -50,7 +84,8 @@ STANDARD_HEADERS = frozenset(
     "assert complex ctype errno fenv float inttypes iso646 limits locale math setjmp signal "
     "stdalign stdarg stdatomic stdbool stddef stdint stdio stdlib stdnoreturn string tgmath "
     "threads time uchar wchar wctype".split())
-DIRECTIVE = re.compile(r"^\s*(?:#|%:|\?\?=)\s*(include_next|include|import|embed)\b(.*)$")
+# `#line` and GNU line markers (`# 12 "file"`) could make the cell's lines pass for a header's.
+DIRECTIVE = re.compile(r"^\s*(?:#|%:|\?\?=)\s*(include_next|include|import|embed|line\b|\d)(.*)$")
 ALLOWED_INCLUDE = re.compile(r"^\s*<(\w+)\.h>\s*(?://.*|/\*.*)?$")
 
 
@@ -97,8 +132,9 @@ def refuse_includes(source: str) -> None:
             what = f"#{match.group(1)}{match.group(2)}".strip()
             raise CompileError(
                 f"student.c:{number}: `{what}` is not allowed: a cell may include only the C "
-                "standard headers (such as <stdio.h> or <string.h>); the exercise's own "
-                "declarations (ex_bump, tracked_malloc, ...) are already included")
+                "standard headers (such as <stdio.h> or <string.h>), and may not renumber its "
+                "lines; the exercise's own declarations (ex_bump, tracked_malloc, ...) are "
+                "already included")
 
 
 def build(exercise: Exercise, source: str, sanitize: bool = False,
@@ -110,7 +146,7 @@ def build(exercise: Exercise, source: str, sanitize: bool = False,
     flags = FLAGS + (SANITIZE if sanitize else [])
     root = cache or cache_dir()
     glue = _glue(exercise, cc, flags, cache_dir())
-    digest = _digest(source, UNIT, *(_sha256(o) for o in glue))
+    digest = _digest(source, UNIT, POLICY, *(_sha256(o) for o in glue))
     home = root / f"{exercise.name}-{digest}"
     so = home / ("cell" + EXTENSION_SUFFIXES[0])
     name = _module_name(exercise)
@@ -193,7 +229,7 @@ def _compile_cell(exercise: Exercise, source: str, work: Path, cc: str, flags: l
     (work / "student.c").write_text(source)
     (work / "student_unit.c").write_text(UNIT)
     env = {"CC": cc, "FLAGS": " ".join(flags), "WARNINGS": " ".join(WARNINGS),
-           "SUPPORT": str(csrc_dir() / "exercises"), "OUT": out}
+           "SUPPORT": str(csrc_dir() / "exercises"), "OUT": out, "ASSEMBLY": ASSEMBLY}
     done = sandbox.run(["sh", "-c", SCRIPT], work, COMPILE_LIMITS, env=env)
     messages = _tidy(done.stderr.decode(errors="replace"))
     if done.wall_killed or done.status in (-9, -24):
@@ -202,13 +238,23 @@ def _compile_cell(exercise: Exercise, source: str, work: Path, cc: str, flags: l
                            "the compiler loop, or read from a device?")
     if done.status:
         raise CompileError(messages or f"the compiler failed (status {done.status})")
+    if re.search(ASSEMBLY, (work / "mine.i").read_text(errors="replace")):
+        raise CompileError("your cell uses assembly (asm): exercise cells are C only")
     symbols = [line.split()[-2:] for line in (work / "symbols.txt").read_text().splitlines()
                if len(line.split()) >= 2]
-    defined = {name for kind, name in symbols if kind != "U"}
-    forbidden = sorted(name for kind, name in symbols if kind == "U" and FORBIDDEN.match(name))
+    # U is undefined, w and v are weak undefined (a weak declaration): all three are imports
+    defined = {name for kind, name in symbols if kind not in "Uwv"}
+    forbidden = sorted(name for kind, name in symbols if kind in "Uwv"
+                       and name not in ALLOWED_CALLS and not ALLOWED_PATTERN.match(name))
     if forbidden:
         raise CompileError(f"your cell calls {_listing(forbidden)}: exercise cells may use the C "
-                           "library, but not Python's C API or the dynamic loader")
+                           "library's memory, string, number and printing functions, but nothing "
+                           "that opens files, uses file descriptors, processes, signals or memory "
+                           "mappings, and not Python's C API or the dynamic loader")
+    code = work / "code.txt"
+    if code.exists() and SYSCALL.search(code.read_text(errors="replace")):
+        raise CompileError("your cell makes a system call of its own (inline assembly): exercise "
+                           "cells may not")
     missing = [f for f in exercise.functions if f not in defined]
     if missing:
         raise CompileError(f"your cell must define {_listing(missing)} (declared as: "

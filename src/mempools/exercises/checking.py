@@ -34,11 +34,13 @@ SIGNAL_MEANING = {
     "SIGBUS": "bus error: a misaligned or unmapped access",
     "SIGABRT": "abort: an assert failed, or the C library found heap corruption (double free?)",
     "SIGFPE": "arithmetic error (division by zero?)",
-    "SIGXFSZ": f"it wrote more than the {LIMITS.file_bytes // 2**20} MiB file-size limit",
+    "SIGXFSZ": f"it wrote more than the {LIMITS.file_bytes // 2**20} MiB file-size limit, or "
+               "allocated so many blocks that the allocator's ledger of them did",
     "SIGILL": "illegal instruction (undefined behaviour the compiler trapped)",
 }
 NOT_IMPLEMENTED = ("not implemented yet: replace the /* YOUR CODE HERE */ stub, and its "
                    "mp_not_implemented(); line, with your code")
+MALLOC_FAILED = re.compile(r"mempools: malloc returned NULL for (\d+) bytes after (\d+) bytes")
 SHOWN_OUTPUT = 2000  # characters of the student's own output shown in a report
 
 
@@ -90,6 +92,9 @@ def _child(built: Built, exercise: Exercise, first: int) -> ChildRun:
 
 def _parse(outcome: sandbox.Outcome, key: str) -> ChildRun:
     run = ChildRun(outcome=outcome)
+    failed = MALLOC_FAILED.search(outcome.stderr.decode(errors="replace"))
+    if failed:  # said by the tracked allocator on stderr: a message, never a verdict
+        run.malloc_failed = {"size": int(failed.group(1)), "total": int(failed.group(2))}
     for line in outcome.received.decode(errors="replace").splitlines():
         given, _, body = line.partition("\t")
         try:
@@ -110,8 +115,6 @@ def _parse(outcome: sandbox.Outcome, key: str) -> ChildRun:
             if index in run.results or not run.started or index != run.started[-1]:
                 run.forged = True
             run.results[index] = event
-        elif kind == "malloc-failed":
-            run.malloc_failed = run.malloc_failed or event
         elif kind == "load-error":
             run.load_error = event.get("message", "")
         elif kind == "done":

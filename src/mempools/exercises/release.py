@@ -8,6 +8,7 @@ import csv
 import json
 import os
 import re
+import stat
 import tempfile
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -21,6 +22,8 @@ BEGIN_SOLUTION, END_SOLUTION = "### BEGIN SOLUTION", "### END SOLUTION"
 BEGIN_HIDDEN, END_HIDDEN = "### BEGIN HIDDEN TESTS", "### END HIDDEN TESTS"
 STUB = ["/* YOUR CODE HERE */", "mp_not_implemented();"]
 MAGIC = re.compile(r"^%%exercise\s+(\S+)")
+NOTEBOOK_BYTES = 20 * 2**20  # a submitted notebook larger than this is not read: unreadable
+UNKNOWN_ROWS = 10  # rows per student for %%exercise names the catalog does not have
 
 
 def notebooks(root: Path) -> list[Path]:
@@ -96,14 +99,23 @@ LESSON_PREFIX = re.compile(r"^(\d\d)-")
 
 
 def spreadsheet_safe(text: str) -> str:
-    """A CSV cell no spreadsheet runs as a formula: a leading = + - @ (or tab, CR) gets a '."""
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+    """A CSV cell no spreadsheet runs as a formula: a leading = + - @ (or tab, CR), also after
+    leading white space, gets a '."""
+    return "'" + text if text[:1] in ("\t", "\r") or text.lstrip()[:1] in ("=", "+", "-", "@") \
+        else text
 
 
 def exercise_cells(path: Path) -> list[tuple[str, str]]:
     """(exercise name, C source) of each %%exercise cell of a notebook, in order; raises
     ValueError when the file is not a notebook."""
     try:
+        info = path.lstat()
+        if stat.S_ISLNK(info.st_mode):  # it could point at another student's notebook
+            raise ValueError("a symbolic link, not a notebook of the submission's own")
+        if not stat.S_ISREG(info.st_mode):  # a FIFO would block the whole run
+            raise ValueError("not a regular file")
+        if info.st_size > NOTEBOOK_BYTES:
+            raise ValueError(f"larger than {NOTEBOOK_BYTES // 2**20} MiB")
         cells = json.loads(path.read_text())["cells"]
         found = []
         for cell in cells:
@@ -112,7 +124,7 @@ def exercise_cells(path: Path) -> list[tuple[str, str]]:
             if cell["cell_type"] == "code" and match:
                 found.append((match.group(1), text.split("\n", 1)[1] if "\n" in text else ""))
         return found
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError, KeyError, TypeError) as error:
+    except (OSError, ValueError, KeyError, TypeError, AttributeError, RecursionError) as error:
         raise ValueError(f"{path.name} is not a readable notebook ({type(error).__name__}: "
                          f"{error})"[:200]) from None
 
@@ -156,16 +168,21 @@ def grade(root: Path, out: Path, jobs: int | None = None, sanitize: bool = True)
     from mempools.exercises.catalog import CATALOG
 
     submissions = collect(root)
-    lessons = {lesson for sub in submissions for lesson in sub.lessons}
-    lessons |= {CATALOG[n].lesson for sub in submissions for n in sub.cells if n in CATALOG}
-    expected = [name for name, ex in CATALOG.items() if ex.lesson in lessons]
+    handed_in = {sub.student: sub.lessons | {CATALOG[n].lesson for n in sub.cells if n in CATALOG}
+                 for sub in submissions}
+    # A lesson is expected of everyone once most students handed it in; what one student adds
+    # (a cell naming another lesson's exercise, a notebook named 07-...) adds rows for them only.
+    everyone = {lesson for lesson in set().union(*handed_in.values())
+                if 2 * sum(lesson in mine for mine in handed_in.values()) > len(submissions)}
     distinct = sorted({(name, cells[-1][1]) for sub in submissions
                        for name, cells in sub.cells.items() if name in CATALOG})
     with tempfile.TemporaryDirectory(prefix="mempools-grade-") as cache, \
             ThreadPoolExecutor(max_workers=jobs or os.cpu_count() or 1) as pool:
         reports = dict(zip(distinct, pool.map(
             lambda task: _check(task, Path(cache), sanitize), distinct)))
-    grades = [row for sub in submissions for row in _rows(sub, expected, reports)]
+    grades = [row for sub in submissions
+              for row in _rows(sub, [name for name, ex in CATALOG.items()
+                                     if ex.lesson in everyone | handed_in[sub.student]], reports)]
     write_csv(out, grades)
     write_totals(out.with_name(out.stem + "-totals.csv"), grades)
     return grades
@@ -199,10 +216,14 @@ def _rows(sub: Submission, expected: list[str], reports: dict) -> list[Grade]:
             status = "duplicate"
         rows.append(Grade(sub.student, notebook, name, report.score, report.max_score, status,
                           detail[:300]))
-    for name in sorted(set(sub.cells) - set(CATALOG)):
+    unknown = sorted(set(sub.cells) - set(CATALOG))
+    listed = unknown[:UNKNOWN_ROWS]
+    for name in listed:
         notebook = sub.cells[name][-1][0]
+        more = len(unknown) - len(listed) if name == listed[-1] else 0
         rows.append(Grade(sub.student, notebook, name[:60], 0, 0, "unknown exercise",
-                          "the %%exercise line names no catalogued exercise"))
+                          "the %%exercise line names no catalogued exercise"
+                          + (f" ({more} more such names not listed)" if more else "")))
     return rows
 
 

@@ -6,8 +6,8 @@ the check child loads only this, the catalog loader and one exercise's checks.""
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
-from typing import Any
+from dataclasses import dataclass, field
+from typing import Any, BinaryIO
 
 Regions = list[tuple[int, int, str, "str | None"]]
 
@@ -20,13 +20,41 @@ class CheckFailed(Exception):
         self.prop, self.message, self.regions = prop, message, regions or []
 
 
-class Tester:
-    """Handed to every check: `ffi`, `lib`, `op()` to log an operation, `fail()`."""
+@dataclass
+class Ledger:
+    """The tracked allocator's ledger file (EX_LEDGER), read as it grows: the live blocks with
+    their sizes, and the frees of pointers it never handed out. Counted here from what the
+    allocator appended, so nothing a cell overwrites in its own process changes the count."""
 
-    def __init__(self, ffi: Any, lib: Any, send: Callable[[dict], None] | None = None) -> None:
+    file: BinaryIO
+    live: dict[int, int] = field(default_factory=dict)
+    foreign: int = 0
+    _rest: bytes = b""
+
+    def update(self) -> Ledger:
+        *lines, self._rest = (self._rest + self.file.read()).split(b"\n")
+        for line in lines:
+            what, block, size = line.split()
+            address = int(block, 16)
+            if what == b"A":
+                self.live[address] = int(size)
+            elif what == b"F" and address in self.live:
+                del self.live[address]
+            else:
+                self.foreign += 1
+        return self
+
+
+class Tester:
+    """Handed to every check: `ffi`, `lib`, `op()` to log an operation, `fail()`, and what the
+    allocator's ledger says (`live_blocks()`, `block_size()`, `foreign_frees()`)."""
+
+    def __init__(self, ffi: Any, lib: Any, send: Callable[[dict], None] | None = None,
+                 ledger: Ledger | None = None) -> None:
         self.ffi, self.lib = ffi, lib
         self.ops: list[str] = []
         self._send = send or (lambda event: None)
+        self._ledger = ledger
 
     def op(self, text: str) -> None:
         """Record an operation before doing it: if the process dies, this is the last one."""
@@ -41,7 +69,21 @@ class Tester:
 
     def live_blocks(self) -> int:
         """Blocks the tracked allocator handed out and nobody freed (no cell can reset this)."""
-        return int(self.lib.tracked_live())
+        if self._ledger is None:
+            return int(self.lib.tracked_live())
+        return len(self._ledger.update().live)
+
+    def block_size(self, ptr: Any) -> int:
+        """Bytes requested for the live block at `ptr`; 0 if the allocator never handed it out."""
+        if self._ledger is None:
+            return int(self.lib.ex_block_size(ptr))
+        return self._ledger.update().live.get(self.address(ptr), 0)
+
+    def foreign_frees(self) -> int:
+        """Frees of pointers the tracked allocator never handed out."""
+        if self._ledger is None:
+            return int(self.lib.ex_foreign_frees())
+        return self._ledger.update().foreign
 
 
 @dataclass(frozen=True)

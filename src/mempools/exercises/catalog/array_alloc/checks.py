@@ -17,7 +17,7 @@ def _alloc(t: Tester, n: int, size: int) -> object:
 
 def _holds(t: Tester, p: object, n: int, size: int) -> None:
     """The block came from malloc and holds all n * size bytes."""
-    got = int(t.lib.ex_block_size(p))
+    got = t.block_size(p)
     if got == 0:
         t.fail("block from malloc", f"ex_array_alloc({n}, {size}) returned memory that malloc "
                "did not hand out (a static or stack buffer, or a pointer into a block?)")

@@ -15,11 +15,11 @@ def _count(t: Tester, text: str) -> int:
 
 
 def _no_new_blocks(t: Tester, text: str, want: int, path: str) -> None:
-    before, foreign = t.live_blocks(), int(t.lib.ex_foreign_frees())
+    before, foreign = t.live_blocks(), t.foreign_frees()
     got = _count(t, text)
     if got != want:
         t.fail("word count", f'ex_word_count("{text}") returned {got}, expected {want}')
-    if int(t.lib.ex_foreign_frees()) != foreign:
+    if t.foreign_frees() != foreign:
         t.fail("free what you allocated", f'ex_word_count("{text}") freed a pointer that malloc '
                "never handed out")
     leaked = t.live_blocks() - before
