@@ -24,6 +24,11 @@ MEMORY_COPY_LIMIT = 1 << 26
 #: sizeof(int) in this C
 INT_BYTES = ffi.sizeof("int")
 _HERE = os.path.dirname(__file__)
+#: live blocks further apart than FAR bytes (another arena, an mmap'd chunk) are drawn as
+#: separate runs with ELIDED bytes of "other" memory between them, so walk() and memory() stay
+#: small however far apart glibc puts them; elided() says how far each gap really is
+FAR = 1 << 20
+ELIDED = 64
 
 
 #: source file -> how _call_site names a line in it ("" for this package's own files)
@@ -235,14 +240,41 @@ class Malloc(Pool):
         return min(int(ffi.cast("uintptr_t", p)) for p in self._ptr.values()) - HEADER
 
     def _offset_of(self, block: Block) -> int:
-        return self._address_of(block) - self._base()
+        return self._view(self._address_of(block))
+
+    def _far_gaps(self) -> list[tuple[int, int, int]]:
+        """(address where a far run starts, bytes cut before it so far, real gap) in address
+        order: the runs of blocks more than FAR bytes from the previous block."""
+        ends = sorted((self._address_of(b), self.usable_size(b)) for b in self._blocks.values()
+                      if b.id in self._ptr)
+        out, cut = [], 0
+        for (a, usable), (b, _) in zip(ends, ends[1:]):
+            gap = (b - HEADER) - (a + usable)
+            if gap > FAR:
+                cut += gap - ELIDED
+                out.append((b - HEADER, cut, gap))
+        return out
+
+    def _view(self, address: int, gaps: list[tuple[int, int, int]] | None = None) -> int:
+        """The walk() offset of a real address: its distance from the lowest block, less the
+        far gaps cut before it."""
+        cut = 0
+        for start, total, _ in self._far_gaps() if gaps is None else gaps:
+            if address >= start:
+                cut = total
+        return address - self._base() - cut
+
+    def elided(self) -> dict[int, str]:
+        """For each far gap cut short: its walk() offset -> how far the two runs really are."""
+        return {self._view(start) - ELIDED: f"other memory: the next block is {gap:,} bytes "
+                f"({gap / 2**30:,.1f} GiB) further on, drawn as {ELIDED}"
+                for start, _, gap in self._far_gaps()}
 
     def _spans(self) -> list[tuple[int, int, Block]]:
         """(offset, usable, block) for every live block, in address order."""
-        base = self._base()
-        spans = [
-            (self._address_of(b) - base, self.usable_size(b), b) for b in self._blocks.values()
-        ]
+        gaps = self._far_gaps()
+        spans = [(self._view(self._address_of(b), gaps), self.usable_size(b), b)
+                 for b in self._blocks.values()]
         return sorted(spans, key=lambda s: s[0])
 
     @property
@@ -269,9 +301,10 @@ class Malloc(Pool):
     def _gap(self, start: int, end: int) -> list[tuple[int, int, int, int]]:
         """Regions for [start, end) between our blocks: blocks we freed are "free", the rest
         is libc's or other code's ("other")."""
-        base = self._base()
-        holes = sorted((a - base - HEADER, a - base + u) for a, u in self._freed.items()
-                       if start <= a - base - HEADER and a - base + u <= end)
+        gaps = self._far_gaps()
+        seen = ((self._view(a, gaps), u) for a, u in self._freed.items()  # not in a cut gap
+                if not any(far - gap <= a < far for far, _, gap in gaps))
+        holes = sorted((v - HEADER, v + u) for v, u in seen if start <= v - HEADER and v + u <= end)
         out, cursor = [], start
         for lo, hi in holes:
             if lo > cursor:

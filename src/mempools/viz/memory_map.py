@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import base64
 import dataclasses
+import io
+import os
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -15,6 +17,7 @@ from mempools.errors import BadSize, PoolError
 from mempools.pool import Pool
 from mempools.trace import Op, Replay, ReplayResult, Trace, replay
 from mempools.validate import as_size
+from mempools.viz import explain
 from mempools.viz.png import render_png
 from mempools.viz.svg import render_svg
 
@@ -29,13 +32,47 @@ class Frame:
     caption: str
     stats: dict[str, int]
     chunks: list[tuple[int, int]] = field(default_factory=list)  # (offset, size) of a chain
+    pool: str = ""  # the pool's class name: how to read its bytes
+    heads: list[int] = field(default_factory=list)  # offset of each free list's head, -1 if empty
+    policy: str = ""  # placement policy ("good", "first", ...), for the captions
+    gaps: dict[int, str] = field(default_factory=dict)  # offset of an elided run -> its story
+    changed: list[int] | None = None  # indices of the regions the step changed (None: not a step)
+    marks: list[tuple[int, str]] = field(default_factory=list)  # step-specific marks
+    op: str = ""  # the op that made this frame, as trace text ("a 3 40")
+
+
+def _heads(pool: Pool) -> list[int]:
+    if hasattr(pool, "free_lists"):
+        return [chain[0] + explain.WORD if chain else -1 for chain in pool.free_lists()]
+    if hasattr(pool, "free_list") and hasattr(pool, "stride"):
+        order = pool.free_list()
+        return [order[0] * pool.stride if order else -1]
+    return []
 
 
 def snapshot(pool: Pool, caption: str = "") -> Frame:
-    """The pool's state now, read only through walk(), memory(), stats and (if any) links()."""
+    """The pool's state now, read only through walk(), memory(), stats and (if any) links(),
+    chunks(), its free lists' heads and the far-apart runs it elides."""
     links = pool.links() if hasattr(pool, "links") else []
     chunks = pool.chunks() if hasattr(pool, "chunks") else []
-    return Frame(pool.walk(), pool.memory(), links, caption, dict(pool.stats), chunks)
+    gaps = pool.elided() if hasattr(pool, "elided") else {}
+    return Frame(pool.walk(), pool.memory(), links, caption, dict(pool.stats), chunks,
+                 type(pool).__name__, _heads(pool),
+                 str(getattr(pool, "policy", getattr(pool, "fit", ""))), gaps)
+
+
+def step_frame(step: int, op: Op, before: Frame, pool: Pool) -> Frame:
+    """The frame after op number `step` (1-based): worded caption, changed regions, marks."""
+    after = snapshot(pool)
+    return dataclasses.replace(after, caption=explain.caption(step, op, before, after),
+                               changed=explain.changed(before.regions, after.regions),
+                               marks=explain.chosen(op, before, after), op=str(op))
+
+
+def frame_args(f: Frame, row_bytes: int | None, title: str) -> dict[str, Any]:
+    """render_svg/render_png keyword arguments that draw frame `f`."""
+    return {"links": f.links, "row_bytes": row_bytes, "title": title, "chunks": f.chunks,
+            "changed": f.changed, "marks": explain.marks(f) + f.marks, "notes": explain.notes(f)}
 
 
 def _bundle(svg: str, png: bytes) -> dict[str, str]:
@@ -66,10 +103,10 @@ def picture(regions: list[Region], data: bytes | None = None, *,
 
 
 def draw(pool: Pool, title: str = "", row_bytes: int | None = None) -> SVG:
-    """A static picture of the pool now."""
-    frame = snapshot(pool)
-    return picture(frame.regions, frame.data, links=frame.links, row_bytes=row_bytes, title=title,
-                   chunks=frame.chunks)
+    """A static picture of the pool now, with its pointers marked and its fields decoded."""
+    f = snapshot(pool)
+    args = frame_args(f, row_bytes, title)
+    return SVG(render_svg(f.regions, f.data, **args), render_png(f.regions, f.data, **args))
 
 
 class _LazyFrames(Sequence[Frame]):
@@ -97,21 +134,17 @@ class _LazyFrames(Sequence[Frame]):
             step = self.run.position
             op = self.run.step()
             if step + 1 >= i - self.BACKLOG:
-                self.built[step + 1] = self._picture(step, op)
+                before = self.built.get(step)
+                self.built[step + 1] = (step_frame(step + 1, op, before, self.run.pool)
+                                        if before is not None and before.regions
+                                        else dataclasses.replace(snapshot(
+                                            self.run.pool, f"step {step + 1}: {op}"), op=str(op)))
         if i not in self.built:
             op = self.run.trace.ops[i - 1]
             return Frame([], b"", [], f"step {i}: {op} (passed over in a jump: frames are "
                          "pictured from the step the slider lands on)", {})
         return self.built[i]
 
-    def _picture(self, step: int, op: Op) -> Frame:
-        frame = snapshot(self.run.pool, f"step {step + 1}: {op}")
-        before = self.built.get(step)
-        moved = frame.stats.get("bytes_moved", 0) - (before.stats.get("bytes_moved", 0)
-                                                     if before else 0)
-        if moved and before:  # pools that move blocks say how much each step cost
-            frame = dataclasses.replace(frame, caption=f"{frame.caption} (moved {moved} bytes)")
-        return frame
 
 
 class MemoryMap(widgets.VBox):
@@ -125,8 +158,8 @@ class MemoryMap(widgets.VBox):
     EAGER_OPS = 1000
 
     def __init__(self, pool: Pool, trace: Trace | None = None, row_bytes: int | None = None,
-                 title: str = "") -> None:
-        self.pool, self.row_bytes, self.title = pool, row_bytes, title
+                 title: str = "", width: int = 720) -> None:
+        self.pool, self.row_bytes, self.title, self.width = pool, row_bytes, title, width
         self.view = widgets.HTML(layout=widgets.Layout(min_height="60px"))
         self.caption = widgets.Label()
         self.status = widgets.Label()
@@ -159,12 +192,7 @@ class MemoryMap(widgets.VBox):
         return self._result
 
     def _record(self, step: int, op: Op, pool: Pool) -> None:
-        frame = snapshot(pool, f"step {step + 1}: {op}")
-        moved = frame.stats.get("bytes_moved", 0) - self.frames[-1].stats.get("bytes_moved", 0)
-        if moved:  # pools that move blocks say how much each step cost
-            frame = Frame(frame.regions, frame.data, frame.links,
-                          f"{frame.caption} (moved {moved} bytes)", frame.stats, frame.chunks)
-        self.frames.append(frame)
+        self.frames.append(step_frame(step + 1, op, self.frames[-1], pool))
 
     @property
     def frame(self) -> int:
@@ -175,8 +203,8 @@ class MemoryMap(widgets.VBox):
     def svg(self) -> str:
         """The SVG of the frame shown (also what static viewers see)."""
         f = self.frames[self._index]
-        return render_svg(f.regions, f.data, links=f.links, row_bytes=self.row_bytes,
-                          title=self.title, chunks=f.chunks)
+        return render_svg(f.regions, f.data, width=self.width,
+                          **frame_args(f, self.row_bytes, self.title))
 
     def _show(self, index: int) -> None:
         self._index = index
@@ -189,6 +217,36 @@ class MemoryMap(widgets.VBox):
             self.slider.value = index
         else:
             self._show(index)
+
+    def save(self, path: str | os.PathLike[str], duration_ms: int = 700) -> int:
+        """Write every frame, its caption as the title, for slides: an animated GIF when `path`
+        ends in .gif, else one PNG with the frames stacked top to bottom. Returns the number
+        of frames written. (A long trace is replayed to its end to do it.)"""
+        from PIL import Image  # Pillow: matplotlib's own dependency
+
+        pictures = []
+        for f in self.frames:
+            title = f"{self.title} - {f.caption}" if self.title else f.caption
+            png = render_png(f.regions, f.data, width=self.width,
+                             **frame_args(f, self.row_bytes, title))
+            pictures.append(Image.open(io.BytesIO(png)).convert("RGB"))
+        w, h = max(p.width for p in pictures), max(p.height for p in pictures)
+        if str(path).lower().endswith(".gif"):
+            canvases = []
+            for p in pictures:  # one size for every frame, or viewers rescale each one
+                canvas = Image.new("RGB", (w, h), "white")
+                canvas.paste(p, (0, 0))
+                canvases.append(canvas)
+            canvases[0].save(path, save_all=True, append_images=canvases[1:],
+                             duration=duration_ms, loop=0)
+        else:
+            strip = Image.new("RGB", (w, sum(p.height for p in pictures)), "white")
+            y = 0
+            for p in pictures:
+                strip.paste(p, (0, y))
+                y += p.height
+            strip.save(path, format="PNG")
+        return len(pictures)
 
     # -- live operations --------------------------------------------------------------------
     def _live_controls(self) -> widgets.Widget:
@@ -210,7 +268,9 @@ class MemoryMap(widgets.VBox):
         self.block_menu.value = max(live, key=lambda b: b.id) if live else None
 
     def _after(self, caption: str) -> None:
-        self.frames.append(snapshot(self.pool, caption))
+        before, after = self.frames[-1], snapshot(self.pool, caption)
+        self.frames.append(dataclasses.replace(
+            after, changed=explain.changed(before.regions, after.regions)))
         self._refresh_menu()
         self._show(len(self.frames) - 1)
 
@@ -258,6 +318,6 @@ class MemoryMap(widgets.VBox):
         bundle = super()._repr_mimebundle_(**kwargs) or {}
         f = self.frames[-1] if isinstance(self.frames, list) else self.frames[self._index]
         title = f"{self.title} - {f.caption}" if self.title else f.caption
-        args = {"links": f.links, "row_bytes": self.row_bytes, "title": title, "chunks": f.chunks}
+        args = {"width": self.width, **frame_args(f, self.row_bytes, title)}
         bundle.update(_bundle(render_svg(f.regions, f.data, **args), render_png(f.regions, f.data, **args)))
         return bundle

@@ -1,107 +1,58 @@
 """render_png: the same memory map as render_svg, as a PNG that every front end shows without
-trust (an untrusted JupyterLab, GitHub, nbviewer), drawn with matplotlib from the same layout."""
+trust (an untrusted JupyterLab, GitHub, nbviewer), drawn with matplotlib from the same shapes."""
 
 from __future__ import annotations
 
 import io
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 
 from mempools.block import Region
-from mempools.viz.svg import (
-    BOUNDARY,
-    COLOURS,
-    LEFT,
-    LEGEND,
-    LINK,
-    OVERLAP,
-    ROW_HEIGHT,
-    TOP,
-    _elide,
-    _real_offset,
-    _row_bytes,
-    _spans,
-    dead_tails,
-    lane_box,
-    lanes,
-    link_margin,
-    overlaps,
-    table_note,
-)
+from mempools.viz.svg import LINK, Arrow, Drawing, Group, Line, Rect, Text, layout
+
+
+def drawing_png(drawing: Drawing) -> bytes:
+    """PNG bytes of a layout's shapes (no hover text: a picture cannot have any)."""
+    from matplotlib.figure import Figure
+    from matplotlib.patches import FancyArrowPatch, Rectangle
+
+    fig = Figure(figsize=(drawing.width / 100, drawing.height / 100), dpi=100)
+    ax = fig.add_axes((0, 0, 1, 1))
+    ax.set_xlim(0, drawing.width)
+    ax.set_ylim(drawing.height, 0)
+    ax.axis("off")
+
+    def draw(shapes: Iterable) -> None:
+        for s in shapes:
+            if isinstance(s, Group):
+                draw(s.shapes)
+            elif isinstance(s, Rect):
+                ax.add_patch(Rectangle((s.x, s.y), s.w, s.h, fill=s.fill != "none",
+                                       facecolor=None if s.fill == "none" else s.fill,
+                                       edgecolor=s.stroke, linewidth=s.stroke_width,
+                                       linestyle="--" if s.dashed else "-", alpha=s.opacity))
+            elif isinstance(s, Text):
+                ax.text(s.x, s.y, s.text, color=s.fill, family="monospace", fontsize=8,
+                        fontweight="bold" if s.bold else "normal",
+                        ha="right" if s.anchor == "end" else "left", zorder=3)
+            elif isinstance(s, Line):
+                ax.plot([s.x1, s.x2], [s.y1, s.y2], color=s.stroke, linewidth=s.width)
+            elif isinstance(s, Arrow):
+                ax.add_patch(FancyArrowPatch((s.x1, s.y1), (s.x2, s.y2),
+                                             connectionstyle="arc3,rad=0.3", arrowstyle="-|>",
+                                             mutation_scale=8, color=LINK, linewidth=1.5))
+
+    draw(drawing.shapes)
+    out = io.BytesIO()
+    fig.savefig(out, format="png", dpi=100)
+    return out.getvalue()
 
 
 def render_png(regions: Sequence[Region], data: bytes | None = None, *,
                links: Iterable[tuple[int, int]] = (), row_bytes: int | None = None,
-               width: int = 720, title: str = "", chunks: Sequence[tuple[int, int]] = ()) -> bytes:
-    """PNG bytes of the memory map render_svg draws (same rows, colours, labels and arrows;
-    no hover text: a picture cannot have any)."""
-    from matplotlib.figure import Figure
-    from matplotlib.patches import FancyArrowPatch, Rectangle
-
-    regions = dead_tails(regions, chunks)
-    total = max((r.offset + r.size for r in regions), default=0)
-    per_row = row_bytes or _row_bytes(total)
-    drawn, shifts = _elide(regions, per_row)
-    total = max((r.offset + r.size for r in drawn), default=0)
-    scale = (width - LEFT - 8) / per_row
-    rows = max(1, -(-total // per_row))
-    links = list(links)
-    y0 = TOP + (16 if title else 0) + link_margin(links)
-    height = y0 + rows * ROW_HEIGHT + 46
-    fig = Figure(figsize=(width / 100, height / 100), dpi=100)
-    ax = fig.add_axes((0, 0, 1, 1))
-    ax.set_xlim(0, width)
-    ax.set_ylim(height, 0)
-    ax.axis("off")
-    text = {"family": "monospace", "fontsize": 8}
-    if title:
-        ax.text(LEFT, TOP + 10, title, fontweight="bold", **text)
-    for row in range(rows):
-        ax.text(LEFT - 6, y0 + row * ROW_HEIGHT + 15, str(_real_offset(row * per_row, shifts, per_row)),
-                ha="right", **text)
-    for region, truth, lane in zip(drawn, regions, lanes(drawn)):
-        top, tall = lane_box(lane)
-        note = table_note(region, truth)
-        for x, y, w in _spans(region.offset, region.size, per_row, scale, y0):
-            ax.add_patch(Rectangle((x, y + top), w, tall, facecolor=COLOURS[region.kind],
-                                   edgecolor="#333", linewidth=0.5,
-                                   linestyle="--" if region.kind == "untouched" else "-"))
-            if note:
-                ax.text(x + 4, y + top + 14, note, color="#111", zorder=3, **text)
-                note = ""
-            if region.owner and region.kind == "payload":
-                inside = w > 6 * len(region.owner) + 2  # else the label goes just after the block
-                ax.text(x + 2 if inside else x + w + 2, y + top + tall / 2 + 4,
-                        region.owner if inside else "\u2190" + region.owner,
-                        color="white" if inside else "#111", **text)
-    clashes = overlaps(drawn)
-    for offset, size in clashes:
-        for x, y, w in _spans(offset, size, per_row, scale, y0):
-            ax.add_patch(Rectangle((x, y), w, ROW_HEIGHT - 2, fill=False, edgecolor=OVERLAP,
-                                   linewidth=2.5))
-    if links:
-        head = next(s for s, _ in links if s not in {d for _, d in links})
-        row, col = divmod(head, per_row)
-        ax.text(LEFT + col * scale, y0 + row * ROW_HEIGHT - 22, "head", color=LINK,
-                fontweight="bold", **text)
-    for start, _ in list(chunks)[1:]:
-        row, col = divmod(start, per_row)
-        ax.plot([LEFT + col * scale] * 2, [y0 + row * ROW_HEIGHT - 2, y0 + (row + 1) * ROW_HEIGHT],
-                color=BOUNDARY, linewidth=3)
-    for src, dst in links:
-        (r1, c1), (r2, c2) = divmod(src, per_row), divmod(dst, per_row)
-        p1 = (LEFT + c1 * scale + 4, y0 + r1 * ROW_HEIGHT + 4)
-        p2 = (LEFT + c2 * scale + 4, y0 + r2 * ROW_HEIGHT + 4)
-        ax.add_patch(FancyArrowPatch(p1, p2, connectionstyle="arc3,rad=0.3", arrowstyle="-|>",
-                                     mutation_scale=8, color=LINK, linewidth=1.5))
-    x, y = LEFT, y0 + rows * ROW_HEIGHT + 14
-    for kind, colour in COLOURS.items():
-        if kind in {r.kind for r in drawn}:
-            ax.add_patch(Rectangle((x, y), 12, 12, facecolor=colour, edgecolor="#333", linewidth=0.5))
-            ax.text(x + 16, y + 10, LEGEND.get(kind, kind), **text)
-            x += 24 + 7 * len(LEGEND.get(kind, kind))
-    if clashes:
-        ax.add_patch(Rectangle((x, y), 12, 12, fill=False, edgecolor=OVERLAP, linewidth=2.5))
-        ax.text(x + 16, y + 10, "overlap: two blocks, same bytes", **text)
-    out = io.BytesIO()
-    fig.savefig(out, format="png", dpi=100)
-    return out.getvalue()
+               width: int = 720, title: str = "", chunks: Sequence[tuple[int, int]] = (),
+               changed: Iterable[int] | None = None, marks: Sequence[tuple[int, str]] = (),
+               notes: Mapping[int, str] | None = None) -> bytes:
+    """PNG bytes of the memory map render_svg draws (same shapes)."""
+    return drawing_png(layout(regions, data, links=links, row_bytes=row_bytes, width=width,
+                              title=title, chunks=chunks, changed=changed, marks=marks,
+                              notes=notes))

@@ -1,30 +1,45 @@
-"""render_svg: a pure function from regions (and bytes) to an SVG memory map."""
+"""render_svg: a pure function from regions (and bytes) to an SVG memory map.
+
+The layout is computed once (`layout`) as a list of shapes; the SVG here and the PNG in png.py
+both draw that list, so the two pictures cannot disagree."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+import textwrap
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
 from html import escape
 
 from mempools.block import Region
 
+# Okabe & Ito's colour-blind-safe set for the kinds a student must tell apart, greys for what
+# is not ours; tests/test_viz.py checks every pair stays distinct under simulated protanopia,
+# deuteranopia and tritanopia.
 COLOURS = {
-    "header": "#9c755f",
-    "payload": "#4e79a7",
-    "padding": "#f28e2b",
-    "free": "#d9d9d9",
-    "table": "#76b7b2",
+    "header": "#CC79A7",
+    "payload": "#0072B2",
+    "padding": "#E69F00",
+    "free": "#D0D0D0",
+    "table": "#009E73",
     "untouched": "#ffffff",
-    "other": "#bab0ac",
-    "footer": "#c9a27e",
-    "tail": "#fbe3d6",  # drawing only: free bytes at the end of a chunk a bump pool has left
+    "other": "#6B6B6B",
+    "footer": "#F0E442",
+    "tail": "#B7A99A",  # drawing only: free bytes at the end of a chunk a bump pool has left
 }
 LEGEND = {"tail": "chunk tail, never used again"}
 BOUNDARY = "#111"  # where one chunk of a chain ends and the next begins
-OVERLAP = "#d62728"  # outline of bytes two blocks both claim
-LINK = "#c0392b"  # free-list arrows
-ROW_HEIGHT = 26
+OVERLAP = "#D55E00"  # outline of bytes two blocks both claim
+LINK = "#D55E00"  # free-list arrows and markers
+CHANGED = "#000"  # outline of what the step changed
+ROW_HEIGHT = 36
+BAND = 11  # room above each row's rectangles for markers ("head", "top", "gap chosen")
 LEFT = 64  # room for the offset labels
 TOP = 8
+RULER = 16  # the offset ruler under the title
+FULL = 20  # height of a region's rectangle
+MIN_PX = 3.0  # narrower regions are drawn this wide (and their tooltip says so)
+CHAR = 6.7  # width of one character of 11 px monospace, for label placement
+DIM = 0.35  # opacity of what a step did not change
 
 
 def _row_bytes(total: int, rows: int = 16) -> int:
@@ -102,8 +117,8 @@ def overlaps(regions: Sequence[Region]) -> list[tuple[int, int]]:
 
 
 def link_margin(links: Sequence[tuple[int, int]]) -> int:
-    """Room above the first row for the arcs of the free list (and its "head" label)."""
-    return 34 if links else 0
+    """Room above the first row for the arcs of the free list."""
+    return 24 if links else 0
 
 
 def _real_offset(drawn: int, shifts: list[tuple[int, int]], per_row: int) -> int:
@@ -115,95 +130,6 @@ def _real_offset(drawn: int, shifts: list[tuple[int, int]], per_row: int) -> int
     return real
 
 
-def render_svg(regions: Sequence[Region], data: bytes | None = None, *,
-               links: Iterable[tuple[int, int]] = (), row_bytes: int | None = None,
-               width: int = 720, title: str = "", chunks: Sequence[tuple[int, int]] = ()) -> str:
-    """An SVG of memory: one rectangle per region (split across rows), coloured by kind, with a
-    hover title (offset, size, kind, owner, first bytes), offsets down the left, a legend,
-    `links` drawn as arrows between offsets (free-list next pointers) and the boundaries of
-    `chunks` (offset, size) of a chained pool as thick bars."""
-    regions = dead_tails(regions, chunks)
-    total = max((r.offset + r.size for r in regions), default=0)
-    per_row = row_bytes or _row_bytes(total)
-    real = regions
-    regions, shifts = _elide(regions, per_row)
-    total = max((r.offset + r.size for r in regions), default=0)
-    scale = (width - LEFT - 8) / per_row
-    rows = max(1, -(-total // per_row))
-    links = list(links)
-    y0 = TOP + (16 if title else 0) + link_margin(links)
-    height = y0 + rows * ROW_HEIGHT + 46
-    out = [f'<svg xmlns="http://www.w3.org/2000/svg" class="mp-memmap" width="{width}" '
-           f'height="{height}" viewBox="0 0 {width} {height}" font-family="monospace" '
-           'font-size="11">']
-    if title:
-        out.append(f'<text x="{LEFT}" y="{TOP + 10}" font-weight="bold">{escape(title)}</text>')
-    for row in range(rows):
-        y = y0 + row * ROW_HEIGHT
-        label = _real_offset(row * per_row, shifts, per_row)
-        out.append(f'<text x="{LEFT - 6}" y="{y + 15}" text-anchor="end">{label}</text>')
-    for region, truth, lane in zip(regions, real, lanes(regions)):
-        _region_rects(out, region, truth, data, per_row, scale, y0, lane)
-    clashes = overlaps(regions)
-    for offset, size in clashes:
-        for x, y, w in _spans(offset, size, per_row, scale, y0):
-            out.append(f'<rect class="mp-overlap" x="{x:.1f}" y="{y}" width="{w:.1f}" '
-                       f'height="{ROW_HEIGHT - 2}" fill="none" stroke="{OVERLAP}" stroke-width="2.5"/>')
-    for start, _ in list(chunks)[1:]:
-        row, col = divmod(start, per_row)
-        x = LEFT + col * scale
-        out.append(f'<line class="mp-chunk" x1="{x:.1f}" y1="{y0 + row * ROW_HEIGHT - 2}" '
-                   f'x2="{x:.1f}" y2="{y0 + row * ROW_HEIGHT + ROW_HEIGHT}" stroke="{BOUNDARY}" '
-                   f'stroke-width="3"/>')
-    for src, dst in links:
-        out.append(_arrow(src, dst, per_row, scale, y0))
-    if links:
-        head = next(s for s, _ in links if s not in {d for _, d in links})
-        row, col = divmod(head, per_row)
-        out.append(f'<text x="{LEFT + col * scale:.1f}" y="{y0 + row * ROW_HEIGHT - 22}" '
-                   f'fill="{LINK}" font-weight="bold">head</text>')
-    kinds = {r.kind for r in regions} | ({"overlap"} if clashes else set())
-    _legend(out, kinds, y0 + rows * ROW_HEIGHT + 14)
-    out.append("</svg>")
-    return "".join(out)
-
-
-def _spans(offset: int, size: int, per_row: int, scale: float, y0: int):
-    """(x, y, width) of each row's piece of a run of bytes."""
-    start, end = offset, offset + size
-    while start < end:
-        row, col = divmod(start, per_row)
-        span = min(end - start, per_row - col)
-        yield LEFT + col * scale, y0 + row * ROW_HEIGHT + 1, max(span * scale, 1.0)
-        start += span
-
-
-def _region_rects(out: list[str], region: Region, truth: Region, data: bytes | None,
-                  per_row: int, scale: float, y0: int, lane: int = -1) -> None:
-    tip = (f"offset {truth.offset}, {truth.size} bytes, {truth.kind}"
-           + (f", {truth.owner}" if truth.owner else "")
-           # payload bytes only: free blocks hold raw next pointers (addresses) and a glibc
-           # header's flag bit depends on its neighbour, neither the same from run to run
-           + (_hex_preview(data, truth.offset, truth.size) if truth.kind == "payload" else ""))
-    dash = ' stroke-dasharray="3,2"' if region.kind == "untouched" else ""
-    top, tall = lane_box(lane)
-    out.append(f'<g class="mp-region mp-{region.kind}"><title>{escape(tip)}</title>')
-    note = table_note(region, truth)
-    for x, y, w in _spans(region.offset, region.size, per_row, scale, y0):
-        out.append(f'<rect x="{x:.1f}" y="{y + top}" width="{w:.1f}" '
-                   f'height="{tall}" fill="{COLOURS[region.kind]}" stroke="#333" '
-                   f'stroke-width="0.5"{dash}/>')
-        if note:
-            out.append(f'<text x="{x + 4:.1f}" y="{y + top + 14}" fill="#111">{escape(note)}</text>')
-            note = ""
-        if region.owner and region.kind == "payload":
-            inside = w > 6 * len(region.owner) + 2  # else the label goes just after the block
-            out.append(f'<text x="{x + 2 if inside else x + w + 2:.1f}" '
-                       f'y="{y + top + tall / 2 + 4:.0f}" fill="{"white" if inside else "#111"}">'
-                       f'{"" if inside else "&#8592;"}{escape(region.owner)}</text>')
-    out.append("</g>")
-
-
 def table_note(drawn: Region, truth: Region) -> str:
     """The words written on an allocation table: its real size, and whether it is folded."""
     if truth.kind != "table":
@@ -213,37 +139,337 @@ def table_note(drawn: Region, truth: Region) -> str:
 
 def lane_box(lane: int) -> tuple[int, int]:
     """(top within the row, height) of a region's rectangle: full height, or one of two lanes."""
-    full = ROW_HEIGHT - 6
     if lane < 0:
-        return 1, full
-    half = full // 2
-    return 1 + lane * (half + 1), half
+        return BAND + 1, FULL
+    half = FULL // 2
+    return BAND + 1 + lane * half, half
 
 
-def _arrow(src: int, dst: int, per_row: int, scale: float, y0: int) -> str:
-    def point(offset: int) -> tuple[float, float]:
-        row, col = divmod(offset, per_row)
-        return LEFT + col * scale + 4, y0 + row * ROW_HEIGHT + 4
+# -- shapes ----------------------------------------------------------------------------------
+@dataclass
+class Rect:
+    x: float
+    y: float
+    w: float
+    h: float
+    fill: str = "none"
+    stroke: str = "#333"
+    stroke_width: float = 0.5
+    dashed: bool = False
+    opacity: float = 1.0
+    cls: str = ""
 
-    (x1, y1), (x2, y2) = point(src), point(dst)
-    bend = min(y1, y2) - 14 - min(abs(x2 - x1) * 0.05, 14)
-    return (f'<path class="mp-link" d="M{x1:.1f},{y1:.1f} Q{(x1 + x2) / 2:.1f},{bend:.1f} '
-            f'{x2:.1f},{y2:.1f}" fill="none" stroke="{LINK}" stroke-width="1.5" '
-            f'marker-end="url(#mp-arrowhead)"/>'
-            '<defs><marker id="mp-arrowhead" markerWidth="6" markerHeight="6" refX="5" '
-            'refY="3" orient="auto"><path d="M0,0 L6,3 L0,6 z" fill="#c0392b"/></marker></defs>')
+
+@dataclass
+class Text:
+    x: float
+    y: float
+    text: str
+    fill: str = "#111"
+    bold: bool = False
+    anchor: str = "start"
+    cls: str = ""
 
 
-def _legend(out: list[str], kinds: set[str], y: int) -> None:
-    x = LEFT
-    for kind, colour in COLOURS.items():
-        if kind not in kinds:
+@dataclass
+class Line:
+    x1: float
+    y1: float
+    x2: float
+    y2: float
+    stroke: str
+    width: float
+    cls: str = ""
+    tip: str = ""
+
+
+@dataclass
+class Arrow:
+    x1: float
+    y1: float
+    x2: float
+    y2: float
+    bend: float
+
+
+@dataclass
+class Group:
+    """One region: its rectangles (one per row it spans) and its hover text."""
+
+    cls: str
+    tip: str
+    shapes: list[Rect | Text] = field(default_factory=list)
+    offset: int = 0
+    size: int = 0
+    dump: list[str] = field(default_factory=list)  # the byte view a click opens (SVG only)
+
+
+@dataclass
+class Drawing:
+    width: int
+    height: int
+    shapes: list[Group | Rect | Text | Line | Arrow]
+    dump_y: float = 0  # where a clicked region's byte view is drawn (0: no byte views)
+
+
+DUMP_BYTES = 48  # bytes a byte view shows (16 a line)
+DUMP_LINES = 6  # header line, three lines of bytes, two of decoded fields
+DUMP_REGIONS = 128  # a map of more regions gets no byte views: its SVG would be megabytes
+
+
+def byte_view(truth: Region, data: bytes | None, note: str) -> list[str]:
+    """The lines of a region's byte view: what it is, its first bytes in hex and ASCII, and the
+    decoded fields."""
+    lines = [f"{truth.kind} at offset {truth.offset}, {truth.size} bytes"
+             + (f", {truth.owner}" if truth.owner else "") + " (click elsewhere to close)"]
+    raw = data[truth.offset:truth.offset + min(truth.size, DUMP_BYTES)] if data else b""
+    for at in range(0, len(raw), 16):
+        row = raw[at:at + 16]
+        text = "".join(chr(b) if 32 <= b < 127 else "." for b in row)
+        lines.append(f"+{at:<4} " + " ".join(f"{b:02x}" for b in row).ljust(48) + f" {text}")
+    if truth.size > DUMP_BYTES and raw:
+        lines[-1] += f"  ... {truth.size - DUMP_BYTES} more"
+    lines += [w for w in note.split("\n") if w][:2]
+    return lines[:DUMP_LINES]
+
+
+class Labels:
+    """Places text only where it overlaps no text already placed and stays inside the picture:
+    a label that would collide is left off (the region's hover text still says it)."""
+
+    def __init__(self, width: float) -> None:
+        self.width = width
+        self.boxes: list[tuple[float, float, float, float]] = []
+
+    def box(self, x: float, y: float, text: str, anchor: str = "start") -> tuple[float, float, float, float]:
+        w = len(text) * CHAR
+        x0 = x - w if anchor == "end" else x
+        return x0, y - 10, x0 + w, y + 3  # as a browser measures 11 px monospace
+
+    def fits(self, x: float, y: float, text: str, anchor: str = "start") -> bool:
+        a = self.box(x, y, text, anchor)
+        if a[0] < 0 or a[2] > self.width:
+            return False
+        return not any(a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3] for b in self.boxes)
+
+    def place(self, x: float, y: float, text: str, anchor: str = "start") -> bool:
+        if not self.fits(x, y, text, anchor):
+            return False
+        self.boxes.append(self.box(x, y, text, anchor))
+        return True
+
+
+def _spans(offset: int, size: int, per_row: int, scale: float, y0: int):
+    """(x, y, width) of each row's piece of a run of bytes (y is the row's top)."""
+    start, end = offset, offset + size
+    while start < end:
+        row, col = divmod(start, per_row)
+        span = min(end - start, per_row - col)
+        yield LEFT + col * scale, y0 + row * ROW_HEIGHT, span * scale
+        start += span
+
+
+def tooltip(truth: Region, data: bytes | None, note: str = "") -> str:
+    """Hover text: offset, size, kind, owner, first bytes (payload only: free blocks hold raw
+    addresses and a glibc header's flag bit depends on its neighbour, neither the same from
+    run to run, so their decoded fields in `note` say what they mean instead)."""
+    return (f"offset {truth.offset}, {truth.size} bytes, {truth.kind}"
+            + (f", {truth.owner}" if truth.owner else "")
+            + (_hex_preview(data, truth.offset, truth.size) if truth.kind == "payload" else "")
+            + (f"\n{note}" if note else ""))
+
+
+def layout(regions: Sequence[Region], data: bytes | None = None, *,
+           links: Iterable[tuple[int, int]] = (), row_bytes: int | None = None,
+           width: int = 720, title: str = "", chunks: Sequence[tuple[int, int]] = (),
+           changed: Iterable[int] | None = None, marks: Sequence[tuple[int, str]] = (),
+           notes: Mapping[int, str] | None = None) -> Drawing:
+    """The shapes of a memory map (see render_svg for the arguments)."""
+    notes = notes or {}
+    regions = dead_tails(regions, chunks)
+    total = max((r.offset + r.size for r in regions), default=0)
+    per_row = row_bytes or _row_bytes(total)
+    real = regions
+    regions, shifts = _elide(regions, per_row)
+    total = max((r.offset + r.size for r in regions), default=0)
+    scale = (width - LEFT - 8) / per_row
+    rows = max(1, -(-total // per_row))
+    links = list(links)
+    lines = textwrap.wrap(title, max(20, int((width - LEFT - 8) / 7.4)))  # bold is wider[:3] if title else []
+    ruler_y = TOP + 14 * len(lines) + (2 if lines else 0)
+    y0 = ruler_y + RULER + link_margin(links)
+    dump_y = y0 + rows * ROW_HEIGHT + 34 if len(regions) <= DUMP_REGIONS else 0
+    height = (dump_y + 14 * DUMP_LINES + 4) if dump_y else y0 + rows * ROW_HEIGHT + 30
+    changed_set = None if changed is None else set(changed)
+    labels = Labels(width)
+    shapes: list[Group | Rect | Text | Line | Arrow] = []
+    for k, line in enumerate(lines):
+        shapes.append(Text(LEFT, TOP + 10 + 14 * k, line, bold=True))
+        labels.place(LEFT, TOP + 10 + 14 * k, line)
+    step = per_row // 8
+    for k in range(8):
+        x = LEFT + k * step * scale
+        shapes.append(Line(x, ruler_y + 12, x, ruler_y + 16, "#777", 1, "mp-ruler"))
+        if labels.place(x + 2, ruler_y + 11, f"+{k * step}"):
+            shapes.append(Text(x + 2, ruler_y + 11, f"+{k * step}", fill="#555", cls="mp-ruler"))
+    for row in range(rows):
+        y = y0 + row * ROW_HEIGHT + BAND + 15
+        label = str(_real_offset(row * per_row, shifts, per_row))
+        labels.place(LEFT - 6, y, label, "end")
+        shapes.append(Text(LEFT - 6, y, label, anchor="end"))
+    marks = list(marks)
+    if links and not any(word.startswith("head") for _, word in marks):
+        marks.append((next(s for s, _ in links if s not in {d for _, d in links}), "head"))
+    for offset, label in marks:  # markers first: they are what a step is about
+        drawn = _drawn_offset(offset, real, regions)
+        row, col = divmod(drawn, per_row)
+        x, y = LEFT + col * scale, y0 + row * ROW_HEIGHT
+        shapes.append(Line(x, y + 2, x, y + BAND + 1, LINK, 2, "mp-marker"))
+        for tx in (x + 2, x - 2 - len(label) * CHAR):
+            if labels.place(tx, y + 9, label):
+                shapes.append(Text(tx, y + 9, label, fill=LINK, bold=True, cls="mp-marker"))
+                break
+    inflated = False
+    for i, (region, truth, lane) in enumerate(zip(regions, real, lanes(regions))):
+        top, tall = lane_box(lane)
+        dim = changed_set is not None and i not in changed_set
+        hot = changed_set is not None and i in changed_set
+        note = notes.get(i, "")
+        group = Group(f"mp-region mp-{region.kind}" + (" mp-changed" if hot else "")
+                      + (" mp-dimmed" if dim else ""), "", offset=truth.offset, size=truth.size)
+        words = table_note(region, truth)
+        for x, y, w in _spans(region.offset, region.size, per_row, scale, y0):
+            if w < MIN_PX:
+                inflated = True
+                note = (note + "\n" if note else "") + (
+                    f"drawn {MIN_PX:.0f} px wide to be seen: to scale it is {w:.1f} px")
+                group.cls += " mp-inflated"
+                w = MIN_PX
+            group.shapes.append(Rect(x, y + top, w, tall, COLOURS[region.kind],
+                                     CHANGED if hot else "#333", 2 if hot else 0.5,
+                                     region.kind == "untouched", DIM if dim else 1.0))
+            if words and labels.place(x + 4, y + top + 14, words):
+                group.shapes.append(Text(x + 4, y + top + 14, words))
+                words = ""
+            if region.owner and region.kind == "payload":
+                ty = y + top + tall / 2 + 4
+                if labels.fits(x + 2, ty, region.owner) and len(region.owner) * CHAR + 4 < w:
+                    labels.place(x + 2, ty, region.owner)
+                    group.shapes.append(Text(x + 2, ty, region.owner, fill="#111" if dim else "white"))
+                elif labels.place(x + w + 2, ty, "\u2190" + region.owner):
+                    group.shapes.append(Text(x + w + 2, ty, "\u2190" + region.owner))
+        if region.kind == "other" and region.size != truth.size:
+            note = (note + "\n" if note else "") + f"drawn shortened: {truth.size} bytes not ours"
+        group.tip = tooltip(truth, data, note)
+        group.dump = byte_view(truth, data, notes.get(i, "")) if dump_y else []
+        shapes.append(group)
+    clashes = overlaps(regions)
+    for offset, size in clashes:
+        for x, y, w in _spans(offset, size, per_row, scale, y0):
+            shapes.append(Rect(x, y + BAND, max(w, MIN_PX), FULL + 2, "none", OVERLAP, 2.5,
+                               cls="mp-overlap"))
+    for k, (start, size) in enumerate(chunks):
+        if k == 0:
             continue
-        out.append(f'<rect x="{x}" y="{y}" width="12" height="12" fill="{colour}" '
-                   f'stroke="#333" stroke-width="0.5"/><text x="{x + 16}" y="{y + 10}">'
-                   f'{LEGEND.get(kind, kind)}</text>')
-        x += 24 + 7 * len(LEGEND.get(kind, kind))
-    if "overlap" in kinds:
-        out.append(f'<rect x="{x}" y="{y}" width="12" height="12" fill="none" stroke="{OVERLAP}" '
-                   f'stroke-width="2.5"/><text x="{x + 16}" y="{y + 10}">overlap: two blocks, '
-                   'same bytes</text>')
+        row, col = divmod(start, per_row)
+        x, y = LEFT + col * scale, y0 + row * ROW_HEIGHT
+        shapes.append(Line(x, y + BAND - 2, x, y + ROW_HEIGHT, BOUNDARY, 3, "mp-chunk",
+                           f"chunk {k} starts here: offset {start}, {size} bytes"))
+    for src, dst in links:
+        (r1, c1), (r2, c2) = divmod(src, per_row), divmod(dst, per_row)
+        x1, y1 = LEFT + c1 * scale + 4, y0 + r1 * ROW_HEIGHT + BAND + 3
+        x2, y2 = LEFT + c2 * scale + 4, y0 + r2 * ROW_HEIGHT + BAND + 3
+        bend = max(min(y1, y2) - 14 - min(abs(x2 - x1) * 0.05, 14), ruler_y + RULER + 2)
+        shapes.append(Arrow(x1, y1, x2, y2, bend))
+    kinds = [k for k in COLOURS if k in {r.kind for r in regions}]
+    x, y = LEFT, y0 + rows * ROW_HEIGHT + 10
+    for kind in kinds + (["overlap"] if clashes else []) + (["widened"] if inflated else []):
+        words = {"overlap": "overlap: two blocks, same bytes",
+                 "widened": "widened to be seen (not to scale)"}.get(kind, LEGEND.get(kind, kind))
+        shapes.append(Rect(x, y, 12, 12, COLOURS.get(kind, "none"),
+                           OVERLAP if kind == "overlap" else "#333",
+                           2.5 if kind == "overlap" else 0.5, kind == "widened", cls="mp-legend"))
+        labels.place(x + 16, y + 10, words)
+        shapes.append(Text(x + 16, y + 10, words, cls="mp-legend"))
+        x += 24 + CHAR * len(words)
+    return Drawing(width, height, shapes, dump_y)
+
+
+def _drawn_offset(offset: int, real: Sequence[Region], drawn: Sequence[Region]) -> int:
+    """Where a real offset lands once long foreign runs are shortened."""
+    for t, d in zip(real, drawn):
+        if t.offset <= offset < t.offset + t.size:
+            return d.offset + min(offset - t.offset, d.size - 1 if d.size else 0)
+    if real:
+        return offset - (real[-1].offset - drawn[-1].offset)
+    return offset
+
+
+def to_svg(drawing: Drawing, cls: str = "mp-memmap") -> str:
+    out = [f'<svg xmlns="http://www.w3.org/2000/svg" class="{cls}" width="{drawing.width}" '
+           f'height="{drawing.height}" viewBox="0 0 {drawing.width} {drawing.height}" '
+           'font-family="monospace" font-size="11">'
+           '<defs><marker id="mp-arrowhead" markerWidth="6" markerHeight="6" refX="5" '
+           f'refY="3" orient="auto"><path d="M0,0 L6,3 L0,6 z" fill="{LINK}"/></marker></defs>']
+    if drawing.dump_y:  # a click focuses a region; CSS shows its byte view while it has focus
+        out.append("<style>.mp-bytes{display:none}.mp-region{cursor:pointer;outline:none}"
+                   ".mp-region:focus+.mp-bytes{display:inline}"
+                   ".mp-memmap:focus-within .mp-hint{display:none}</style>")
+        out.append(f'<text x="{LEFT}" y="{drawing.dump_y + 10:.0f}" fill="#777" '
+                   'class="mp-hint">click a block to see its bytes</text>')
+    _svg_shapes(out, drawing.shapes, drawing.dump_y)
+    out.append("</svg>")
+    return "".join(out)
+
+
+def _svg_shapes(out: list[str], shapes: Iterable, dump_y: float = 0) -> None:
+    for s in shapes:
+        if isinstance(s, Group):
+            focus = ' tabindex="0"' if dump_y and s.dump else ""
+            out.append(f'<g class="{s.cls}" data-offset="{s.offset}" data-size="{s.size}"{focus}>'
+                       f'<title>{escape(s.tip)}</title>')
+            _svg_shapes(out, s.shapes)
+            out.append("</g>")
+            if focus:
+                out.append(f'<g class="mp-bytes"><rect x="{LEFT - 4}" y="{dump_y - 2:.0f}" '
+                           f'width="{8 + CHAR * max(map(len, s.dump)):.0f}" '
+                           f'height="{14 * len(s.dump) + 4}" fill="#fff" stroke="#333"/>')
+                out.extend(f'<text x="{LEFT}" y="{dump_y + 10 + 14 * k:.0f}" xml:space="preserve">'
+                           f'{escape(line)}</text>' for k, line in enumerate(s.dump))
+                out.append("</g>")
+        elif isinstance(s, Rect):
+            extra = (' stroke-dasharray="3,2"' if s.dashed else "") + (
+                f' opacity="{s.opacity}"' if s.opacity != 1.0 else "") + (
+                f' class="{s.cls}"' if s.cls else "")
+            out.append(f'<rect x="{s.x:.1f}" y="{s.y:.0f}" width="{s.w:.1f}" height="{s.h:.0f}" '
+                       f'fill="{s.fill}" stroke="{s.stroke}" stroke-width="{s.stroke_width}"'
+                       f'{extra}/>')
+        elif isinstance(s, Text):
+            extra = (' font-weight="bold"' if s.bold else "") + (
+                f' text-anchor="{s.anchor}"' if s.anchor != "start" else "") + (
+                f' class="{s.cls}"' if s.cls else "")
+            out.append(f'<text x="{s.x:.1f}" y="{s.y:.0f}" fill="{s.fill}"{extra}>'
+                       f'{escape(s.text)}</text>')
+        elif isinstance(s, Line):
+            tip = f"<title>{escape(s.tip)}</title>" if s.tip else ""
+            out.append(f'<line class="{s.cls}" x1="{s.x1:.1f}" y1="{s.y1:.0f}" x2="{s.x2:.1f}" '
+                       f'y2="{s.y2:.0f}" stroke="{s.stroke}" stroke-width="{s.width}">{tip}</line>')
+        elif isinstance(s, Arrow):
+            out.append(f'<path class="mp-link" d="M{s.x1:.1f},{s.y1:.1f} Q{(s.x1 + s.x2) / 2:.1f},'
+                       f'{s.bend:.1f} {s.x2:.1f},{s.y2:.1f}" fill="none" stroke="{LINK}" '
+                       'stroke-width="1.5" marker-end="url(#mp-arrowhead)"/>')
+
+
+def render_svg(regions: Sequence[Region], data: bytes | None = None, *,
+               links: Iterable[tuple[int, int]] = (), row_bytes: int | None = None,
+               width: int = 720, title: str = "", chunks: Sequence[tuple[int, int]] = (),
+               changed: Iterable[int] | None = None, marks: Sequence[tuple[int, str]] = (),
+               notes: Mapping[int, str] | None = None) -> str:
+    """An SVG of memory: one rectangle per region (split across rows), coloured by kind, with a
+    hover title (offset, size, kind, owner, first bytes, and `notes[i]`: region i's decoded
+    fields), an offset ruler, offsets down the left, a legend of the kinds shown, `links` drawn
+    as arrows between offsets (free-list next pointers), the boundaries of `chunks` (offset,
+    size) of a chained pool as thick bars, `marks` (offset, word) as labelled ticks, and, when
+    `changed` (indices of regions) is given, those outlined and the rest dimmed."""
+    return to_svg(layout(regions, data, links=links, row_bytes=row_bytes, width=width,
+                         title=title, chunks=chunks, changed=changed, marks=marks, notes=notes))
