@@ -104,6 +104,51 @@ def model_embedded(p):
     return answer
 
 
+def model_free_list(p):
+    fit = re.search(r"fit='(\w+)'", p.setup).group(1)
+    heap = []  # [offset, size, free] blocks tiling the heap from its first header
+    where = {}  # name -> its block's header offset
+
+    def block_at(off):
+        return next(b for b in heap if b[0] == off)
+
+    def alloc(n):
+        need = max(32, align_up(n + 8, 16))
+        fits = [b for b in heap if b[2] and b[1] >= need]
+        if fits:
+            block = min(fits, key=lambda b: b[0] if fit == "first" else (b[1], b[0]))
+        elif heap and heap[-1][2]:  # the heap grows, merging with a free last block
+            block = heap[-1]
+            block[1] = need
+        else:
+            block = [heap[-1][0] + heap[-1][1] if heap else 0, need, True]
+            heap.append(block)
+        block[2] = False
+        if block[1] - need >= 32:  # split
+            heap.insert(heap.index(block) + 1, [block[0] + need, block[1] - need, True])
+            block[1] = need
+        return block[0]
+
+    def free(off):
+        i = heap.index(block_at(off))
+        heap[i][2] = True
+        if i + 1 < len(heap) and heap[i + 1][2]:
+            heap[i][1] += heap.pop(i + 1)[1]
+        if i > 0 and heap[i - 1][2]:
+            heap[i - 1][1] += heap.pop(i)[1]
+
+    answer = None
+    for line in p.trace:
+        if m := re.fullmatch(r"(\w+) = alloc\((\d+)\)", line):
+            where[m.group(1)] = alloc(int(m.group(2)))
+            answer = where[m.group(1)] + 8
+        else:
+            free(where.pop(re.fullmatch(r"free\((\w+)\)", line).group(1)))
+    if "free blocks" in p.question:
+        return sum(1 for b in heap if b[2])
+    return answer
+
+
 def model_malloc(p):
     n = int(re.fullmatch(r"p = malloc\((\d+)\)", p.trace[0]).group(1))
     chunk = max(32, align_up(n + 8, 16))  # 64-bit glibc: 8-byte size word, 16-byte granules
@@ -111,7 +156,7 @@ def model_malloc(p):
 
 
 MODELS = {"bump": model_bump, "fixed": model_fixed, "embedded": model_embedded,
-          "malloc": model_malloc}
+          "free_list": model_free_list, "malloc": model_malloc}
 
 
 @pytest.mark.parametrize("topic", ALL)

@@ -3,9 +3,9 @@ and a question) whose answer comes from running the real C pool; the same seed a
 the same problem, so an instructor can assign "bump, seeds 1 to 5".
 
 Topics: bump (alignment and padding), fixed (free-list order), embedded (first fit and
-compaction), malloc (glibc chunk sizes). A Problem displays as a predict widget;
-`mp.practice.drill(topic)` adds an "Another problem" button. Command line:
-`python -m mempools practice TOPIC --seed N [--answer]`.
+compaction), free_list (split, coalesce, first and best fit), malloc (glibc chunk sizes).
+A Problem displays as a predict widget; `mp.practice.drill(topic)` adds an "Another problem"
+button. Command line: `python -m mempools practice TOPIC --seed N [--answer]`.
 """
 
 from __future__ import annotations
@@ -19,11 +19,14 @@ from mempools.block import Block
 from mempools.bump import BumpPool
 from mempools.embedded import EmbeddedPool
 from mempools.fixed import FixedPool
+from mempools.free_list import FreeListPool
 from mempools.malloc import GLIBC, HEADER, Malloc
 from mempools.predict import Answer, Prediction, predict
 
 if TYPE_CHECKING:
     from ipywidgets import VBox
+
+    from mempools.block import Block
 
 
 @dataclass(frozen=True)
@@ -238,6 +241,62 @@ def _hole_below_a_block(pool: object) -> bool:
     return any(k == "free" and "payload" in kinds[i + 1:] for i, k in enumerate(kinds))
 
 
+# -- free_list: split, coalesce, first and best fit ------------------------------------------
+def free_list(seed: int = 0) -> Problem:
+    """Allocations and frees on an address-ordered FreeListPool (first or best fit, splitting,
+    immediate coalescing); asks where the next block goes or how many free blocks are left."""
+    rng = _rng("free_list", seed)
+    fit = rng.choice(["first", "best"])
+    pool = FreeListPool(4096, lists="address", fit=fit)  # 4096: far more than a trace uses
+    live: dict[str, Block] = {}
+    trace: list[str] = []
+    names = iter(_names(26))
+
+    def alloc() -> Block:
+        name, size = next(names), rng.randint(1, 120)
+        block = pool.alloc(size)
+        block.label = name
+        trace.append(f"{name} = alloc({size})")
+        return block
+
+    first = alloc()
+    live[first.label] = first
+    base = pool.header_offset(first)  # the first block ever allocated starts the heap
+    steps = rng.randint(4, 7)
+    for step in range(steps):
+        # at least one free: the topic is what freeing does
+        must_free = step == steps - 1 and not any(t.startswith("free") for t in trace)
+        if live and (must_free or rng.random() < 0.4):
+            name = rng.choice(sorted(live))
+            pool.free(live.pop(name))
+            trace.append(f"free({name})")
+        else:
+            block = alloc()
+            live[block.label] = block
+    if rng.random() < 0.6:
+        block = alloc()
+        name, size = block.label, block.size
+        question = f"At which offset (from the heap's start) does {name}'s payload start?"
+        answer = block.offset - base
+        need = pool.block_bytes(size)
+        explain = (f"{name} needs a block of {need} bytes (8-byte header + {size}, rounded up to "
+                   f"16, at least 32); {fit} fit takes the "
+                   + ("lowest" if fit == "first" else "smallest (then lowest)")
+                   + " free block that big, splits off the rest when that is 32 bytes or more, "
+                   "and grows the heap only when none fits; the payload is 8 bytes past the header.")
+    else:
+        question = "How many free blocks does the heap hold after the trace?"
+        answer = pool.stats["free_blocks"]
+        explain = ("Each free merges at once with a free neighbour on either side; a split "
+                   "leaves the rest of a block (32 bytes or more) as a free block of its own.")
+    output = _walk_text(pool, base)
+    pool.close()
+    setup = (f"heap = FreeListPool(4096, lists='address', fit='{fit}')\n"
+             "# splitting on, immediate coalescing; offsets count from the first block's header; "
+             "a block is an 8-byte header plus the payload, rounded up to 16, at least 32 bytes")
+    return Problem("free_list", seed, setup, tuple(trace), question, answer, explain, output)
+
+
 # -- malloc: glibc chunk sizes ---------------------------------------------------------------
 _MAX_SAMPLES = 4096  # mallocs of the same size per problem, at most
 def _carved_block(heap: Malloc, n: int) -> Block:
@@ -283,7 +342,7 @@ def malloc(seed: int = 0) -> Problem:
 
 
 TOPICS: dict[str, Callable[[int], Problem]] = {
-    "bump": bump, "fixed": fixed, "embedded": embedded, "malloc": malloc}
+    "bump": bump, "fixed": fixed, "embedded": embedded, "free_list": free_list, "malloc": malloc}
 
 
 def problem(topic: str, seed: int = 0) -> Problem:
@@ -337,4 +396,5 @@ def drill(topic: str, seed: int = 1) -> Drill:
     return Drill(topic, seed)
 
 
-__all__ = ["TOPICS", "Drill", "Problem", "bump", "drill", "embedded", "fixed", "malloc", "problem"]
+__all__ = ["TOPICS", "Drill", "Problem", "bump", "drill", "embedded", "fixed", "free_list", "malloc",
+           "problem"]
