@@ -8,7 +8,6 @@ install has no copies and reads the checkout's folders instead."""
 from __future__ import annotations
 
 from functools import cache
-from importlib.resources import files
 from pathlib import Path
 
 #: where the build puts each folder inside the package, and where it lives in a checkout
@@ -18,7 +17,9 @@ _CHECKOUT = {"csrc": Path("csrc"), "traces": Path("data", "traces")}
 
 @cache
 def _locate(name: str) -> Path:
-    inside = Path(str(files("mempools"))) / _PACKAGED[name]
+    # this module's own folder is the package's: unlike importlib.resources.files(), that also
+    # holds in an exercise check's child, which imports mempools as a bare namespace
+    inside = Path(__file__).resolve().parent / _PACKAGED[name]
     if inside.is_dir():
         return inside
     checkout = Path(__file__).resolve().parents[2] / _CHECKOUT[name]
