@@ -93,7 +93,7 @@ lint: install
 
 pytest: install
 	$(VENV)/bin/pytest -q -rs tests --ignore=tests/test_browser.py --ignore=tests/test_browser_predict.py \
-		--ignore=tests/test_browser_capstone.py
+		--ignore=tests/test_browser_capstone.py --ignore=tests/test_browser_viz.py
 
 notebooks: install
 	$(VENV)/bin/pytest -q --nbval --nbval-cell-timeout=120 \
@@ -101,7 +101,7 @@ notebooks: install
 
 browser: install
 	$(VENV)/bin/pytest -q -rs tests/test_browser.py tests/test_browser_predict.py \
-		tests/test_browser_capstone.py
+		tests/test_browser_capstone.py tests/test_browser_viz.py
 
 # Student code in exercises runs under bubblewrap; say loudly when it cannot (the containment
 # tests then skip with the same reason; .ci/run installs bwrap and makes them required).
