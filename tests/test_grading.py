@@ -186,7 +186,7 @@ def test_check_child_imports_no_widgets_or_plotting():
 def test_choose_pool_covers_every_row_of_the_decision_guide():
     from mempools.exercises.catalog.choose_pool.checks import CHOOSE_CASES
 
-    lesson = next((ROOT / "notebooks").glob("0[56]-Choosing-a-Pool.ipynb"))  # 06 once renamed
+    lesson = ROOT / "notebooks" / "06-Choosing-a-Pool.ipynb"
     guide = json.loads(lesson.read_text())
     text = next("".join(c["source"]) for c in guide["cells"] if "## Decision guide" in "".join(c["source"]))
     rows = [line for line in text.splitlines() if line.startswith("| ") and "**" in line]
