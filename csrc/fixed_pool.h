@@ -98,7 +98,7 @@ int fixed_pool_free_next(const fixed_pool *p, size_t index, long *next);
 void fixed_pool_walk(const fixed_pool *p, pool_walker fn, void *user);
 const char *fixed_pool_check(const fixed_pool *p); /* NULL when sound */
 
-/* Bytes the pool holds: its struct, the one-bit-per-block bitmap and every block (alignment
+/* Bytes the pool holds: its struct, one flag byte per block and every block (alignment
  * slack of the block memory left out). */
 size_t fixed_pool_bytes_held(const fixed_pool *p);
 

@@ -520,18 +520,24 @@ def figure(rows: list[Measurement], path: object) -> None:
     plt.close(fig)
 
 
-def table(rows: list[Measurement]) -> str:
-    """A Markdown table of measurements."""
+def table(rows: list[Measurement], space: bool = True) -> str:
+    """A Markdown table of measurements; `space=False` keeps only the time columns."""
     def pct(x: float | None) -> str:
         return "n/a" if x is None else f"{x:.0%}"
 
-    lines = ["| workload | pool | ns/op | ops/s | vs libc | utilisation | internal frag | "
-             "external frag | steps/op mean (max) |", "|---|---|---|---|---|---|---|---|---|"]
+    head = "| workload | pool | ns/op | ops/s | vs libc |"
+    rule = "|---|---|---|---|---|"
+    if space:
+        head += " utilisation | internal frag | external frag | steps/op mean (max) |"
+        rule += "---|---|---|---|"
+    lines = [head, rule]
     for r in rows:
-        steps = "n/a" if r.mean_steps is None else f"{r.mean_steps:.1f} ({r.max_steps})"
-        lines.append(f"| {r.workload} | {r.pool} | {r.ns_per_op:.1f} | {r.ops_per_s / 1e6:.1f} M | "
-                     f"{r.speedup:.1f}x | {pct(r.utilisation)} | {pct(r.internal)} | "
-                     f"{pct(r.external)} | {steps} |")
+        line = (f"| {r.workload} | {r.pool} | {r.ns_per_op:.1f} | {r.ops_per_s / 1e6:.1f} M | "
+                f"{r.speedup:.1f}x |")
+        if space:
+            steps = "n/a" if r.mean_steps is None else f"{r.mean_steps:.1f} ({r.max_steps})"
+            line += f" {pct(r.utilisation)} | {pct(r.internal)} | {pct(r.external)} | {steps} |"
+        lines.append(line)
     return "\n".join(lines)
 
 
